@@ -6,6 +6,7 @@
 set -euo pipefail
 mode=$1 src=$2 cc=$3 modules=$4 work=$5
 rm -rf "$work"
+mkdir -p "$(dirname "$work")"
 cmake -S "$src/tests/install/parent-$mode" -B "$work" -DCMAKE_C_COMPILER="$cc" \
     -DL4MM_SOURCE_DIR="$src" "-DL4MM_MODULES=$modules" >"$work.configure.log" 2>&1 ||
     { cat "$work.configure.log"; echo "check-subproject: FAIL $mode: configure" >&2; exit 1; }
