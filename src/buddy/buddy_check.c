@@ -1,0 +1,210 @@
+/*
+ * buddy_check.c - statistics and the invariant checkers.
+ *
+ * The full check cross-checks every meaningful bit:
+ *   1. struct: magic, seal over the geometry, layout recomputed from the geometry;
+ *   2. signature: the sum of bd_mix(i, word) over all metadata words equals b->sig, so any
+ *      damage confined to one word is found with certainty;
+ *   3. summaries: every summary word recomputed from its children, padding bits zero;
+ *   4. parse: a depth-first walk of the node tree classifies every unit as free, allocated or
+ *      reserved; every block found must lie wholly inside the range; the number of leaf bits
+ *      the walk consumed must equal the number of set leaf bits (so there is no bit below a
+ *      block, outside the range, or in padding);
+ *   5. counters: free units, per-order free blocks, allocated units and blocks, the
+ *      non-empty mask all equal the recount.
+ */
+#include "buddy/buddy_internal.h"
+
+void l4mm_buddy_stats(const struct l4mm_buddy *b, struct l4mm_buddy_stats *out)
+{
+    int live;
+    if (!out)
+        return;
+    live = b && b->magic == BD_MAGIC;
+    out->free_units = live ? b->free_units : 0;
+    out->allocated_units = live ? b->alloc_units : 0;
+    out->reserved_units = live ? (b->xl - b->xb + 1u) - b->free_units - b->alloc_units : 0;
+    for (unsigned k = 0; k < 64u; k++)
+        out->free_blocks[k] = live && k <= b->top ? b->nblk[k] : 0;
+    out->largest_free_order = live && b->nonempty ? (int)bd_log2(b->nonempty) : -1;
+}
+
+l4mm_status l4mm_buddy_check_quick(const struct l4mm_buddy *b)
+{
+    uint64_t fu = 0, ne = 0, n;
+    if (!b)
+        return L4MM_EINVAL;
+    if (b->magic != BD_MAGIC || !b->meta || b->seal != l4mm_buddy_seal(b))
+        return L4MM_ECORRUPT;
+    if (b->top > b->max_order || b->xl < b->xb || b->unit_shift + b->max_order > 63u)
+        return L4MM_ECORRUPT;
+    for (unsigned k = 0; k < 64u; k++) {
+        if (b->nblk[k] == 0)
+            continue;
+        if (k > b->top)
+            return L4MM_ECORRUPT;
+        fu += b->nblk[k] << k;
+        ne |= (uint64_t)1 << k;
+    }
+    n = b->xl - b->xb + 1u;
+    if (fu != b->free_units || ne != b->nonempty || b->free_units > n ||
+        b->alloc_units > n - b->free_units || b->alloc_blocks > b->alloc_units ||
+        (b->alloc_blocks == 0) != (b->alloc_units == 0))
+        return L4MM_ECORRUPT;
+    return L4MM_OK;
+}
+
+/* Recompute summary layers of bitmap id and compare. Returns 0 on mismatch. */
+static int check_summaries(const struct l4mm_buddy *b, unsigned id, int raw)
+{
+    const struct l4mm_buddy_bm *m = &b->bm[id];
+    uint64_t below = m->leaf, cur = raw ? (uint64_t)m->leaf + m->nw : m->leaf;
+    int t = id == b->top;
+    for (unsigned j = 1; j <= m->nl; j++) {
+        uint64_t nchild = bd_lsz(m, j - 1u), s = bd_lsz(m, j);
+        if (!raw)
+            cur -= s;
+        for (uint64_t w = 0; w < s; w++) {
+            uint64_t expect = 0;
+            for (unsigned bit = 0; bit < 64u; bit++) {
+                uint64_t c = w * 64u + bit, cw;
+                if (c >= nchild)
+                    break;
+                cw = b->meta[below + c];
+                if (j == 1 && !raw)
+                    cw = bd_freebits(cw, t);
+                if (cw)
+                    expect |= (uint64_t)1 << bit;
+            }
+            if (b->meta[cur + w] != expect)
+                return 0;
+        }
+        below = cur;
+        if (raw)
+            cur += s;
+    }
+    return 1;
+}
+
+/* Leaf bits of bitmap id: padding zero; returns the popcount, or BD_NONE on bad padding. */
+static uint64_t leaf_bits(const struct l4mm_buddy *b, unsigned id, uint64_t nbits)
+{
+    const struct l4mm_buddy_bm *m = &b->bm[id];
+    uint64_t cnt = 0;
+    for (uint64_t w = 0; w < m->nw; w++) {
+        uint64_t v = b->meta[m->leaf + w];
+        if (w == m->nw - 1u && (nbits & 63u) != 0 && (v >> (nbits & 63u)) != 0)
+            return BD_NONE;
+        cnt += bd_popcount(v);
+    }
+    return cnt;
+}
+
+struct tally {
+    uint64_t bits, free_units, alloc_units, alloc_blocks;
+    uint64_t nblk[64];
+};
+
+/* Depth-first walk over the node tree below the order-top node qt. Returns 0 on damage. */
+static int parse(const struct l4mm_buddy *b, uint64_t qt, struct tally *ty)
+{
+    unsigned k = b->top;
+    uint64_t q = qt;
+    for (;;) {
+        uint64_t lo = q << k, hi = lo + (((uint64_t)1 << k) - 1u);
+        int inr = lo >= b->xb && hi <= b->xl;
+        int meets = !(hi < b->xb || lo > b->xl);
+        int leafnode = 1;
+        if (!meets) {
+            /* no bits may exist here; the bit count catches any */
+        } else if (bd_isfree(b, k, q)) {
+            if (!inr)
+                return 0;
+            ty->bits++;
+            ty->nblk[k]++;
+            ty->free_units += (uint64_t)1 << k;
+        } else if (k > 0 && bd_isalloc(b, k, q)) {
+            if (!inr)
+                return 0;
+            ty->bits += 2;
+            ty->alloc_units += (uint64_t)1 << k;
+            ty->alloc_blocks++;
+        } else if (k == 0 && bd_test(b, L4MM_BUDDY_A0, q)) {
+            ty->bits++;
+            ty->alloc_units++;
+            ty->alloc_blocks++;
+        } else if (k > 0) {
+            leafnode = 0;
+        }
+        if (!leafnode) {
+            k--;
+            q <<= 1;
+            continue;
+        }
+        while (k < b->top && (q & 1u)) {
+            q >>= 1;
+            k++;
+        }
+        if (k == b->top)
+            return 1;
+        q |= 1u;
+    }
+}
+
+l4mm_status l4mm_buddy_check(const struct l4mm_buddy *b)
+{
+    struct l4mm_buddy_bm lay[65];
+    struct tally ty;
+    uint64_t sig = 0, total = 0, ne = 0;
+    l4mm_status st = l4mm_buddy_check_quick(b);
+    if (st != L4MM_OK)
+        return st;
+    for (unsigned k = 0; k < 65u; k++) {
+        lay[k].leaf = lay[k].nw = lay[k].nl = lay[k].pad = 0;
+    }
+    if (l4mm_buddy_layout(b->xb, b->xl, b->top, lay) != b->meta_words)
+        return L4MM_ECORRUPT;
+    for (unsigned k = 0; k < 65u; k++)
+        if (lay[k].leaf != b->bm[k].leaf || lay[k].nw != b->bm[k].nw || lay[k].nl != b->bm[k].nl ||
+            lay[k].pad != b->bm[k].pad)
+            return L4MM_ECORRUPT;
+    if (b->top != l4mm_buddy_top(b->xb, b->xl, b->max_order))
+        return L4MM_ECORRUPT;
+    for (size_t i = 0; i < b->meta_words; i++)
+        sig += bd_mix(i, b->meta[i]);
+    if (sig != b->sig)
+        return L4MM_ECORRUPT;
+    for (unsigned k = 0; k <= b->top + 1u; k++) {
+        unsigned id = k <= b->top ? k : (unsigned)L4MM_BUDDY_A0;
+        uint64_t nbits, c;
+        if (id == L4MM_BUDDY_A0)
+            nbits = b->xl - b->xb + 1u;
+        else
+            nbits = ((b->xl >> k) | 1u) - bd_lb(b, k) + 1u;
+        if ((id != L4MM_BUDDY_A0 && !check_summaries(b, id, 0)) || !check_summaries(b, id, 1))
+            return L4MM_ECORRUPT;
+        c = leaf_bits(b, id, nbits);
+        if (c == BD_NONE)
+            return L4MM_ECORRUPT;
+        total += c;
+    }
+    ty.bits = ty.free_units = ty.alloc_units = ty.alloc_blocks = 0;
+    for (unsigned k = 0; k < 64u; k++)
+        ty.nblk[k] = 0;
+    for (uint64_t q = b->xb >> b->top;; q++) {
+        if (!parse(b, q, &ty))
+            return L4MM_ECORRUPT;
+        if (q == b->xl >> b->top)
+            break;
+    }
+    for (unsigned k = 0; k < 64u; k++) {
+        if (ty.nblk[k] != b->nblk[k])
+            return L4MM_ECORRUPT;
+        if (ty.nblk[k])
+            ne |= (uint64_t)1 << k;
+    }
+    if (ty.bits != total || ty.free_units != b->free_units || ty.alloc_units != b->alloc_units ||
+        ty.alloc_blocks != b->alloc_blocks || ne != b->nonempty)
+        return L4MM_ECORRUPT;
+    return L4MM_OK;
+}

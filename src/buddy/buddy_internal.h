@@ -1,0 +1,158 @@
+/*
+ * buddy_internal.h - representation shared by the buddy sources (not installed).
+ *
+ * Metadata layout (all in the caller's buffer, 64-bit words):
+ *
+ *   for each order k = 0..top:  [free summary layers, top..1][leaf words][raw layers 1..top]
+ *   then the order-0 allocation bitmap A0:            [leaf words][raw layers 1..top]
+ *
+ * Leaf bit i of order k stands for the naturally aligned node q = lb(k) + i, where
+ * lb(k) = (xb >> k) rounded down to even (so a bit and its buddy share parity and word).
+ * Per buddy pair (bits 2j, 2j+1) of order k < top:
+ *
+ *      00  neither node is a block at this order (look above or below)
+ *      10  / 01  that node is a FREE block (maximal: its buddy is not wholly free)
+ *      11  the PARENT (order k+1) is an ALLOCATED block
+ *
+ * (Two free buddies are always merged, so 11 cannot mean "two free blocks" below top.)
+ * At order top every set bit is a free block. A0 bit x: unit x is an order-0 allocation.
+ *
+ * Summary layer j bit i = "word i of layer j-1 is non-zero", where for the free hierarchy
+ * the leaf word is first filtered to its free-block bits (freebits()). Searches descend
+ * the free hierarchy; range-emptiness tests (add) use the raw one.
+ */
+#ifndef L4MM_BUDDY_INTERNAL_H
+#define L4MM_BUDDY_INTERNAL_H
+
+#include <l4mm/buddy.h>
+#include "common/glue.h"
+
+#define BD_MAGIC     0x4c344244u /* "L4BD" */
+#define BD_NONE      UINT64_MAX
+#define BD_M1        0x5555555555555555ull
+#define BD_MAXLAYERS 6u
+
+/* Count trailing zeros of x != 0; avoids libgcc calls (__ctzdi2) on 32-bit and riscv64. */
+static inline unsigned bd_ctz(uint64_t x)
+{
+#if defined(__clang__) || defined(__x86_64__) || defined(__aarch64__)
+    return (unsigned)__builtin_ctzll(x);
+#else
+    unsigned n = 0;
+    if ((x & 0xffffffffu) == 0) {
+        n += 32;
+        x >>= 32;
+    }
+    if ((x & 0xffffu) == 0) {
+        n += 16;
+        x >>= 16;
+    }
+    if ((x & 0xffu) == 0) {
+        n += 8;
+        x >>= 8;
+    }
+    if ((x & 0xfu) == 0) {
+        n += 4;
+        x >>= 4;
+    }
+    if ((x & 0x3u) == 0) {
+        n += 2;
+        x >>= 2;
+    }
+    return n + (unsigned)((x & 1u) == 0);
+#endif
+}
+
+/* floor(log2(x)) for x != 0, portable (no __clzdi2). */
+static inline unsigned bd_log2(uint64_t x)
+{
+    unsigned n = 0;
+    if (x >> 32) {
+        n += 32;
+        x >>= 32;
+    }
+    if (x >> 16) {
+        n += 16;
+        x >>= 16;
+    }
+    if (x >> 8) {
+        n += 8;
+        x >>= 8;
+    }
+    if (x >> 4) {
+        n += 4;
+        x >>= 4;
+    }
+    if (x >> 2) {
+        n += 2;
+        x >>= 2;
+    }
+    return n + (unsigned)(x >> 1);
+}
+
+static inline unsigned bd_popcount(uint64_t x)
+{
+    x = x - ((x >> 1) & BD_M1);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* The free-block bits of a leaf word of an order below top: drop pairs with both set. */
+static inline uint64_t bd_freebits(uint64_t w, int is_top)
+{
+    uint64_t p;
+    if (is_top)
+        return w;
+    p = w & (w >> 1) & BD_M1;
+    return w & ~(p | (p << 1));
+}
+
+/* Word signature: injective in v for a fixed index, 0 for a zero word. */
+static inline uint64_t bd_mix(uint64_t i, uint64_t v)
+{
+    uint64_t k = i * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull;
+    return (v ^ k) * 0xd6e8feb86659fd93ull - k * 0xd6e8feb86659fd93ull;
+}
+
+/* Size in words of summary layer j (layer 0 = leaf) of a bitmap with nw leaf words. */
+static inline uint64_t bd_lsz(const struct l4mm_buddy_bm *m, unsigned j)
+{
+    return j == 0 ? m->nw : ((uint64_t)(m->nw - 1u) >> (6u * j)) + 1u;
+}
+
+/* First node index (even) of order k's bitmap; A0 starts at xb. */
+static inline uint64_t bd_lb(const struct l4mm_buddy *b, unsigned k)
+{
+    return k == L4MM_BUDDY_A0 ? b->xb : (b->xb >> k) & ~(uint64_t)1;
+}
+
+/* Test the bit of node q (absolute) in bitmap k. */
+static inline int bd_test(const struct l4mm_buddy *b, unsigned k, uint64_t q)
+{
+    uint64_t i = q - bd_lb(b, k);
+    return (int)((b->meta[b->bm[k].leaf + (i >> 6)] >> (i & 63u)) & 1u);
+}
+
+/* Node (k, q) is a free block. */
+static inline int bd_isfree(const struct l4mm_buddy *b, unsigned k, uint64_t q)
+{
+    return bd_test(b, k, q) && (k == b->top || !bd_test(b, k, q ^ 1u));
+}
+
+/* Node (k, q), k >= 1, is an allocated block (both children bits set at k - 1). */
+static inline int bd_isalloc(const struct l4mm_buddy *b, unsigned k, uint64_t q)
+{
+    uint64_t i = (q << 1) - bd_lb(b, k - 1u);
+    return ((b->meta[b->bm[k - 1u].leaf + (i >> 6)] >> (i & 63u)) & 3u) == 3u;
+}
+
+/* Layout computation shared by meta_size, init and check. Returns the total words, or
+ * BD_NONE when the metadata would be too big. bm may be NULL. */
+uint64_t l4mm_buddy_layout(uint64_t xb, uint64_t xl, unsigned top, struct l4mm_buddy_bm *bm);
+/* Effective max order: the largest k <= max_order with an aligned order-k block in range. */
+unsigned l4mm_buddy_top(uint64_t xb, uint64_t xl, unsigned max_order);
+/* Seal over the geometry fields. */
+uint64_t l4mm_buddy_seal(const struct l4mm_buddy *b);
+
+#endif /* L4MM_BUDDY_INTERNAL_H */
