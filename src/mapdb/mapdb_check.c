@@ -1,0 +1,124 @@
+/*
+ * mapdb_check.c - l4mm_mapdb_check(): verifies the whole database without trusting it.
+ *
+ * Links are followed only after their index is known to lie in [lo, hi], the range of
+ * indices node_alloc ever produced, so a damaged link is reported instead of followed into
+ * foreign memory. The walk is bounded by the node count, so a cycle cannot hang it.
+ */
+#include "mapdb/mapdb_internal.h"
+
+static bool idx_ok(const struct l4mm_mapdb *db, uint32_t i)
+{
+    return i != 0 && i >= db->lo && i <= db->hi;
+}
+
+static bool node_ok(const struct l4mm_mapdb *db, const l4mm_mapping *n)
+{
+    uintptr_t a = (uintptr_t)n;
+    if (a < db->base || ((a - db->base) & 7u) != 0)
+        return false;
+    return idx_ok(db, mdb_index(db, n));
+}
+
+static l4mm_addr_t last_byte(l4mm_addr_t start, unsigned order)
+{
+    return start + ((UINT64_C(1) << order) - 1u);
+}
+
+/* Fields that must make sense on their own. */
+static bool fields_ok(const l4mm_mapping *x)
+{
+    unsigned o = mdb_order(x);
+    if (mdb_rights(x) == 0 || o > L4MM_MAPDB_MAX_ORDER)
+        return false;
+    /* vpn << order and ppn << order must not lose bits */
+    if (o > 64u - L4MM_MAPDB_VPN_BITS && (mdb_vpn(x) >> (64u - o)) != 0)
+        return false;
+    if (o > 64u - L4MM_MAPDB_PPN_BITS && (mdb_ppn(x) >> (64u - o)) != 0)
+        return false;
+    return true;
+}
+
+static bool child_ok(const l4mm_mapping *c, const l4mm_mapping *p)
+{
+    if ((mdb_rights(c) & ~mdb_rights(p)) != 0 || mdb_order(c) > mdb_order(p))
+        return false;
+    l4mm_addr_t cp = mdb_paddr(c), pp = mdb_paddr(p);
+    return cp >= pp && last_byte(cp, mdb_order(c)) <= last_byte(pp, mdb_order(p));
+}
+
+static l4mm_status check_ops(const struct l4mm_mapdb *db)
+{
+    size_t k = 0;
+    const struct l4mm_mapdb_op *prev = NULL;
+    for (const struct l4mm_mapdb_op *o = db->active; o; o = o->next) {
+        if (++k > db->nactive || o->prev != prev || o->rights > L4MM_RWX ||
+            (o->flags & ~(unsigned)L4MM_UNMAP_SELF) != 0 || o->phase < MDB_OP_SCAN ||
+            o->phase > MDB_OP_DONE)
+            return L4MM_ECORRUPT;
+        if (o->phase != MDB_OP_DONE) {
+            if (!o->m || !node_ok(db, o->m) || !(o->m->meta & MDB_OPREF) ||
+                o->depth != mdb_depth(o->m))
+                return L4MM_ECORRUPT;
+            if (!o->cur || !node_ok(db, o->cur) || !(o->cur->meta & MDB_OPREF))
+                return L4MM_ECORRUPT;
+        }
+        prev = o;
+    }
+    return k == db->nactive ? L4MM_OK : L4MM_ECORRUPT;
+}
+
+static l4mm_status check_roots(const struct l4mm_mapdb *db)
+{
+    const l4mm_mapping *r = db->head;
+    do {
+        if (mdb_depth(r) == 0) {
+            l4mm_addr_t rp = mdb_paddr(r), rl = last_byte(rp, mdb_order(r));
+            for (const l4mm_mapping *x = mdb_next(db, r); x != db->head; x = mdb_next(db, x)) {
+                if (mdb_depth(x) != 0)
+                    continue;
+                l4mm_addr_t xp = mdb_paddr(x);
+                if (xp <= rl && rp <= last_byte(xp, mdb_order(x)))
+                    return L4MM_ECORRUPT;
+            }
+        }
+        r = mdb_next(db, r);
+    } while (r != db->head);
+    return L4MM_OK;
+}
+
+l4mm_status l4mm_mapdb_check(const struct l4mm_mapdb *db)
+{
+    if (!db)
+        return L4MM_EINVAL;
+    if (!db->ops.node_alloc || !db->ops.node_free)
+        return L4MM_ECORRUPT;
+    if (!db->head)
+        return db->nodes == 0 ? check_ops(db) : L4MM_ECORRUPT;
+    if (db->nodes == 0 || !node_ok(db, db->head) || mdb_depth(db->head) != 0)
+        return L4MM_ECORRUPT;
+
+    uint32_t path[L4MM_MAPDB_MAX_DEPTH + 1u]; /* path[d]: the last node seen at depth d */
+    size_t count = 0;
+    unsigned prevd = 0;
+    const l4mm_mapping *x = db->head;
+    do {
+        if (++count > db->nodes || !idx_ok(db, x->next) || !idx_ok(db, x->prev))
+            return L4MM_ECORRUPT;
+        const l4mm_mapping *n = mdb_next(db, x);
+        if (n->prev != mdb_index(db, x) || !fields_ok(x))
+            return L4MM_ECORRUPT;
+        unsigned d = mdb_depth(x);
+        if (d > prevd + 1u)
+            return L4MM_ECORRUPT;
+        if (d > 0 && !child_ok(x, mdb_node(db, path[d - 1u])))
+            return L4MM_ECORRUPT;
+        path[d] = mdb_index(db, x);
+        prevd = d;
+        x = n;
+    } while (x != db->head);
+    if (count != db->nodes)
+        return L4MM_ECORRUPT;
+    l4mm_status s = check_roots(db);
+    return s != L4MM_OK ? s : check_ops(db);
+}
