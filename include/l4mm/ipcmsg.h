@@ -25,10 +25,16 @@
 
 #include <l4mm/status.h>
 #include <l4mm/types.h>
-#include <stdatomic.h>
 
 #ifdef __cplusplus
+#include <atomic>
+/** @brief The SPSC queue's index type: C11 atomic_size_t (std::atomic in C++, same layout). */
+typedef std::atomic<size_t> l4mm_atomic_size_t;
 extern "C" {
+#else
+#include <stdatomic.h>
+/** @brief The SPSC queue's index type: C11 atomic_size_t (std::atomic in C++, same layout). */
+typedef atomic_size_t l4mm_atomic_size_t;
 #endif
 
 /* ---- common value types --------------------------------------------------------------- */
@@ -579,12 +585,12 @@ l4mm_status l4mm_ipcmsg_check(const struct l4mm_msgq *q);
  * payload copy happens before the release store that publishes it.
  */
 struct l4mm_spscq {
-    unsigned char *storage; /**< private: caller's buffer */
-    size_t storage_size;    /**< private: its size in bytes */
-    size_t msg_size;        /**< private: bytes per message */
-    size_t capacity;        /**< private: storage_size / msg_size */
-    atomic_size_t head;     /**< private: consumer index, written only by pop */
-    atomic_size_t tail;     /**< private: producer index, written only by push */
+    unsigned char *storage;  /**< private: caller's buffer */
+    size_t storage_size;     /**< private: its size in bytes */
+    size_t msg_size;         /**< private: bytes per message */
+    size_t capacity;         /**< private: storage_size / msg_size */
+    l4mm_atomic_size_t head; /**< private: consumer index, written only by pop */
+    l4mm_atomic_size_t tail; /**< private: producer index, written only by push */
 };
 /**
  * @brief Initialise an empty SPSC queue (before either side uses it).
