@@ -53,49 +53,59 @@ cinc=$("${cc[@]}" -print-file-name=include)
 [[ -f $cinc/stdint.h ]] || { echo "check-freestanding: no freestanding <stdint.h> in '$cinc'" >&2; exit 1; }
 inc=(-nostdinc -isystem "$cinc" -I "$srcdir/include" -I "$bindir/include" -I "$srcdir/src")
 
-objs=()
-n=0
-for s in "$@"; do
-    n=$((n + 1))
-    o=$work/$n-$(basename "${s%.c}").o
-    if ! "${cc[@]}" "${common[@]}" "${flags[@]}" "${inc[@]}" -c "$s" -o "$o"; then
-        echo "check-freestanding: FAIL $profile: $s does not compile freestanding" >&2
-        exit 1
-    fi
-    objs+=("$o")
-done
-"${ld[@]}" -o "$work/l4mm-$profile.o" "${objs[@]}" ||
-    { echo "check-freestanding: FAIL $profile: ld -r" >&2; exit 1; }
-
-# 1. undefined symbols against the allow-list
-mapfile -t allowed < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$srcdir/tests/freestanding/allowed-undefined.txt")
-mapfile -t undef < <("$nm" -u "$work/l4mm-$profile.o" | awk '{print $NF}' | sort -u)
-bad=()
-for u in "${undef[@]}"; do
-    ok=0
-    for a in "${allowed[@]}"; do [[ $u == "$a" ]] && ok=1; done
-    [[ $ok == 1 ]] || bad+=("$u")
-done
-if [[ ${#bad[@]} -gt 0 ]]; then
-    echo "check-freestanding: FAIL $profile: undefined symbols not in the allow-list: ${bad[*]}" >&2
-    for u in "${bad[@]}"; do
-        for o in "${objs[@]}"; do
-            "$nm" -u "$o" | awk '{print $NF}' | grep -qx -- "$u" && echo "  $u <- $(basename "$o")" >&2
-        done
+# Two configurations: the default (L4MM_ASSERT traps) and a release kernel's
+# (-DNDEBUG: asserts compiled out, so nothing may be used only in an assert; L4MM_HARDEN on).
+check_variant() { # NAME EXTRA-FLAGS...
+    local vname=$1
+    shift
+    local objs=() n=0 s o
+    for s in "${sources[@]}"; do
+        n=$((n + 1))
+        o=$work/$vname-$n-$(basename "${s%.c}").o
+        if ! "${cc[@]}" "${common[@]}" "${flags[@]}" "$@" "${inc[@]}" -c "$s" -o "$o"; then
+            echo "check-freestanding: FAIL $profile ($vname): $s does not compile freestanding" >&2
+            return 1
+        fi
+        objs+=("$o")
     done
-    exit 1
-fi
+    local rel=$work/l4mm-$profile-$vname.o
+    "${ld[@]}" -o "$rel" "${objs[@]}" ||
+        { echo "check-freestanding: FAIL $profile ($vname): ld -r" >&2; return 1; }
 
-# 2. no writable data: any allocated+writable section with contents or size is global state
-#    (.data.rel.ro is const data that only needs relocating, so it is allowed).
-wdata=$(readelf -S -W "$work/l4mm-$profile.o" | sed -n 's/^ *\[ *[0-9]*\] //p' |
-        awk '{ name=$1; size=$5; flg=$7;
-               if (flg ~ /W/ && flg ~ /A/ && size !~ /^0+$/ && name !~ /^\.data\.rel\.ro/) print name" ("size" bytes)" }')
-if [[ -n $wdata ]]; then
-    echo "check-freestanding: FAIL $profile: writable data (global mutable state) in:" >&2
-    echo "$wdata" | sed 's/^/  /' >&2
-    exit 1
-fi
+    # 1. undefined symbols against the allow-list
+    local undef bad u a ok wdata
+    mapfile -t undef < <("$nm" -u "$rel" | awk '{print $NF}' | sort -u)
+    bad=()
+    for u in "${undef[@]}"; do
+        ok=0
+        for a in "${allowed[@]}"; do [[ $u == "$a" ]] && ok=1; done
+        [[ $ok == 1 ]] || bad+=("$u")
+    done
+    if [[ ${#bad[@]} -gt 0 ]]; then
+        echo "check-freestanding: FAIL $profile ($vname): undefined symbols not in the allow-list: ${bad[*]}" >&2
+        for u in "${bad[@]}"; do
+            for o in "${objs[@]}"; do
+                "$nm" -u "$o" | awk '{print $NF}' | grep -qx -- "$u" && echo "  $u <- $(basename "$o")" >&2
+            done
+        done
+        return 1
+    fi
 
-echo "check-freestanding: OK $profile: ${#objs[@]} source(s) -> l4mm-$profile.o;" \
-     "undefined: ${undef[*]:-(none)}"
+    # 2. no writable data: any allocated+writable section with contents or size is global state
+    #    (.data.rel.ro is const data that only needs relocating, so it is allowed).
+    wdata=$(readelf -S -W "$rel" | sed -n 's/^ *\[ *[0-9]*\] //p' |
+            awk '{ name=$1; size=$5; flg=$7;
+                   if (flg ~ /W/ && flg ~ /A/ && size !~ /^0+$/ && name !~ /^\.data\.rel\.ro/) print name" ("size" bytes)" }')
+    if [[ -n $wdata ]]; then
+        echo "check-freestanding: FAIL $profile ($vname): writable data (global mutable state) in:" >&2
+        echo "$wdata" | sed 's/^/  /' >&2
+        return 1
+    fi
+
+    echo "check-freestanding: OK $profile ($vname): ${#objs[@]} source(s) -> $(basename "$rel");" \
+         "undefined: ${undef[*]:-(none)}"
+}
+sources=("$@")
+mapfile -t allowed < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$srcdir/tests/freestanding/allowed-undefined.txt")
+check_variant debug || exit 1
+check_variant release -DNDEBUG -DL4MM_HARDEN=1 || exit 1
