@@ -1,0 +1,511 @@
+/*
+ * mm.c - where the kernel meets l4mm: the kernel pool and its hooks (refill by IPC to
+ * sigma0, OOM policy), the mapping database and its `changed` callback (page tables +
+ * invlpg), map/grant items, budgeted unmap, and the final checks.
+ */
+#include "task.h"
+
+struct l4mm_kpool kpool;
+struct l4mm_kcache nodecache;
+struct l4mm_mapdb mapdb;
+struct l4mm_buddy dmapool;
+struct l4mm_msgq kq;
+
+#define KQ_CAP 2u
+static struct kmsg kq_store[KQ_CAP];
+static uint64_t dma_meta[512];
+static struct l4mm_mapdb_op unmap_op;
+
+unsigned long stat_faults, stat_refills, stat_refill_pages, stat_refill_failed;
+static unsigned long stat_changed, stat_items;
+static size_t pending_refill;
+static unsigned kill_allowed;
+static bool in_hook, check_sent, changed_verbose = true;
+static void *deferred_nodes; /* node frees postponed while inside a kpool hook */
+static unsigned refill_lines;
+
+#define MAX_DRILL 1024u
+static void *drill[MAX_DRILL];
+
+bool verbose_va(uint64_t va)
+{
+    return va < VA_HOG;
+}
+
+static size_t pool_n(void)
+{
+    struct l4mm_kpool_stats s;
+    l4mm_kpool_stats(&kpool, &s);
+    return s.pages;
+}
+
+static uint64_t tag_word(int64_t label, unsigned u, unsigned t)
+{
+    struct l4mm_msgtag tag = { label, u, t, 0 };
+    uint64_t w = 0;
+    if (l4mm_x2_tag_encode(&tag, &w) != L4MM_OK)
+        panic("tag encode");
+    return w;
+}
+
+/* ---- kpool hooks -------------------------------------------------------------------- */
+
+static void on_want_pages(void *ctx, size_t n)
+{
+    struct kmsg m = { { tag_word(LBL_REFILL, 1, 0), n, 0, 0 } };
+    (void)ctx;
+    stat_refills++;
+    if (l4mm_msgq_push(&kq, &m) != L4MM_OK) {
+        pending_refill = n;
+        kprintf("[kpool] want_pages(%zu): msgq to sigma0 is full (BUSY); the request waits\n", n);
+        return;
+    }
+    if (refill_lines < 4) {
+        kprintf("[kpool] below low watermark (n=%zu < %zu): want_pages(%zu) -> refill IPC "
+                "from kernel tid %u queued for sigma0 (msgq %zu/%u)\n",
+                pool_n(), kpool.low, n, TID_KERNEL, l4mm_msgq_count(&kq), KQ_CAP);
+    }
+}
+
+static void on_excess(void *ctx, size_t n)
+{
+    (void)ctx;
+    kprintf("[kpool] above high watermark: %zu pages could go back to sigma0\n", n);
+}
+
+static struct thread *pick_victim(void)
+{
+    struct thread *v = NULL;
+    unsigned i;
+    for (i = 0; i < NTHREADS; i++) {
+        struct thread *t = &threads[i];
+        if (t->tid == TID_SIGMA0 || !t->pml4 || t->state == T_FREE)
+            continue;
+        if (!v || t->mapped > v->mapped)
+            v = t;
+    }
+    return v;
+}
+
+/* Remove every mapping t holds (and what others derived from them). */
+static void unmap_all(struct thread *t)
+{
+    unsigned i, j;
+    for (i = 0; i < t->npts; i++) {
+        for (j = 0; j < 512; j++) {
+            l4mm_mapping *h = t->pts[i].shadow[j];
+            if (h && l4mm_mapdb_unmap(&mapdb, h, L4MM_RWX, L4MM_UNMAP_SELF) != L4MM_OK)
+                panic("unmap_all");
+        }
+    }
+}
+
+static void release_task(struct thread *t, bool in_kpool_hook)
+{
+    struct kmsg m = { { tag_word(LBL_DIED, 1, 0), t->tid, 0, 0 } };
+    bool quiet = changed_verbose;
+    unsigned long had = t->mapped;
+    unsigned pages;
+    if (V2P(t->pml4) == read_cr3())
+        write_cr3(V2P(kx_boot_pml4));
+    changed_verbose = false;
+    unmap_all(t);
+    changed_verbose = quiet;
+    pages = vm_teardown(t, in_kpool_hook);
+    kprintf("[kernel] %s's %lu mappings removed from the mapdb, %u kernel pages (tables, "
+            "image) back to the pool\n",
+            t->name, had, pages);
+    if (l4mm_msgq_push(&kq, &m) != L4MM_OK)
+        kprintf("[kernel] msgq full: sigma0 not told about %s (BUSY)\n", t->name);
+}
+
+static enum l4mm_oom_action on_oom(void *ctx, enum l4mm_kpool_class cls, size_t attempt)
+{
+    static const char *const cname[3] = { "CRITICAL", "NORMAL", "DEFERRABLE" };
+    unsigned got = 0;
+    l4mm_addr_t pa;
+    struct thread *v;
+    (void)ctx;
+    while (got < 16 && l4mm_buddy_alloc(&dmapool, 0, &pa) == L4MM_OK) {
+        l4mm_kpool_give(&kpool, P2V(pa));
+        got++;
+    }
+    if (got) {
+        kprintf("[oom] hook(%s, attempt %zu): fallback DMA pool gives %u pages -> RETRY\n",
+                cname[cls], attempt, got);
+        return L4MM_OOM_RETRY;
+    }
+    v = kill_allowed ? pick_victim() : NULL; /* at most one task per drill */
+    if (v) {
+        kprintf("[oom] hook(%s, attempt %zu): DMA pool empty; policy kills task %s (%lu "
+                "pages mapped)\n",
+                cname[cls], attempt, v->name, v->mapped);
+        kill_allowed--;
+        in_hook = true;
+        kill_thread(v, "out of memory (OOM policy)");
+        release_task(v, true);
+        in_hook = false;
+        return L4MM_OOM_RETRY;
+    }
+    kprintf("[oom] hook(%s, attempt %zu): nothing left to reclaim -> FAIL\n", cname[cls], attempt);
+    return L4MM_OOM_FAIL;
+}
+
+/* ---- mapdb callbacks ---------------------------------------------------------------- */
+
+static void *on_node_alloc(void *ctx)
+{
+    void *o = NULL;
+    (void)ctx;
+    return l4mm_kcache_alloc(&nodecache, &o) == L4MM_OK ? o : NULL;
+}
+
+static void on_node_free(void *ctx, void *node)
+{
+    (void)ctx;
+    if (in_hook) { /* a kpool hook may only give to the pool: free later */
+        *(void **)node = deferred_nodes;
+        deferred_nodes = node;
+        return;
+    }
+    if (l4mm_kcache_free(&nodecache, node) != L4MM_OK)
+        panic("kcache_free refused a mapdb node");
+}
+
+static void flush_deferred(void)
+{
+    while (deferred_nodes) {
+        void *n = deferred_nodes;
+        deferred_nodes = *(void **)n;
+        if (l4mm_kcache_free(&nodecache, n) != L4MM_OK)
+            panic("kcache_free refused a deferred node");
+    }
+}
+
+static void on_changed(void *ctx, l4mm_space_id sp, l4mm_addr_t va, unsigned order, unsigned old,
+                       unsigned nw)
+{
+    struct thread *t;
+    uint64_t a, end = va + (1ull << order);
+    bool live;
+    (void)ctx;
+    stat_changed++;
+    if (sp >= NTHREADS || sp == TID_SIGMA0 || sp == TID_KERNEL)
+        return; /* no page tables behind sigma0's idempotent names */
+    t = &threads[sp];
+    if (!t->pml4)
+        return;
+    live = V2P(t->pml4) == read_cr3();
+    for (a = va; a < end; a += PAGE) {
+        l4mm_mapping **sh;
+        uint64_t *pte = vm_pte(t, a, &sh);
+        if (!pte)
+            continue;
+        if (nw == 0) {
+            if (*pte & 1u)
+                t->mapped--;
+            *pte = 0;
+            *sh = NULL;
+        } else {
+            vm_set(t, a, *pte & 0x000ffffffffff000ull, nw, *sh);
+        }
+        if (live)
+            invlpg(a); /* other spaces: their TLB entries went with the last CR3 switch */
+    }
+    if (changed_verbose && verbose_va(va))
+        kprintf("[changed] %s va 0x%lx order %u %s -> %s: PTE %s%s\n", t->name, va, order,
+                rights_str(old), rights_str(nw), nw ? "updated" : "cleared",
+                live ? ", invlpg" : " (not the current space: no TLB entry)");
+}
+
+/* ---- boot --------------------------------------------------------------------------- */
+
+void mm_init(void)
+{
+    static const struct l4mm_kpool_config cfg = { PAGE, 8, 16, 32 };
+    static const struct l4mm_kpool_ops kops = { on_want_pages, on_excess, on_oom, NULL };
+    static const struct l4mm_mapdb_ops mops = { on_node_alloc, on_node_free, on_changed, NULL };
+    if (l4mm_kpool_init(&kpool, &cfg, &kops) != L4MM_OK ||
+        l4mm_kcache_init(&nodecache, &kpool, L4MM_MAPDB_NODE_SIZE, L4MM_KP_NORMAL) != L4MM_OK ||
+        l4mm_mapdb_init(&mapdb, &mops) != L4MM_OK ||
+        l4mm_msgq_init(&kq, kq_store, sizeof(kq_store), sizeof(struct kmsg)) != L4MM_OK)
+        panic("l4mm init");
+}
+
+/* The DMA pool: a second buddy instance over a small contiguous range below 16 MiB. */
+void mm_dma_init(uint64_t base, uint64_t size)
+{
+    size_t need = l4mm_buddy_meta_size(base, size, 12, 4);
+    l4mm_status st;
+    if (need > sizeof(dma_meta))
+        panic("dma meta too small");
+    st = l4mm_buddy_init(&dmapool, dma_meta, sizeof(dma_meta), base, size, 12, 4);
+    if (st == L4MM_OK)
+        st = l4mm_buddy_add(&dmapool, base, size);
+    if (st != L4MM_OK)
+        panic("dma pool init");
+    kprintf("[boot] fallback DMA pool: buddy over [0x%lx, 0x%lx), %lu pages, meta %zu bytes\n",
+            base, base + size, size / PAGE, need);
+}
+
+void mm_msgq_demo(void)
+{
+    struct kmsg ping = { { tag_word(LBL_PING, 0, 0), 0, 0, 0 } };
+    unsigned ok = 0;
+    l4mm_status st;
+    kprintf("[msgq] kernel -> sigma0 queue: bounded, %u slots in kernel storage, holds %zu\n",
+            KQ_CAP, l4mm_msgq_count(&kq));
+    while ((st = l4mm_msgq_push(&kq, &ping)) == L4MM_OK)
+        ok++;
+    kprintf("[msgq] pushed %u probe(s), then push -> %s: queue full, nothing changed, no "
+            "allocation; the sender retries later\n",
+            ok, st == L4MM_EBUSY ? "BUSY" : l4mm_strerror(st));
+}
+
+/* ---- map and grant items ------------------------------------------------------------ */
+
+static l4mm_status refuse(struct thread *s, struct thread *d, const struct l4mm_map_item *it,
+                          l4mm_status st, const char *why)
+{
+    kprintf("[map] %s -> %s: %s of 0x%lx refused: %s (%s)\n", s->name, d->name,
+            it->grant ? "grant" : "map", it->fpage.base, why, l4mm_strerror(st));
+    return st;
+}
+
+l4mm_status mm_item(struct thread *src, struct thread *dst, const struct l4mm_map_item *it,
+                    bool verbose)
+{
+    const struct l4mm_fpage *f = &it->fpage;
+    struct l4mm_mapping_info mi, oi;
+    l4mm_mapping *m = NULL, *out = NULL;
+    uint64_t size, off, to, va, i;
+    l4mm_status st;
+
+    stat_items++;
+    if (f->kind != L4MM_FPAGE_MEM || f->complete || f->order < 12 || f->order > 21)
+        return refuse(src, dst, it, L4MM_EINVAL, "unsupported fpage");
+    size = 1ull << f->order;
+    to = it->snd_base; /* receive window: the receiver's whole space, as for a page fault */
+    if ((to & (size - 1)) || to < PAGE || to + size > U_LIMIT ||
+        (to < U_BOOT_END && to + size > U_IMAGE))
+        return refuse(src, dst, it, L4MM_EINVAL, "bad target address");
+    if (src->tid == TID_SIGMA0) {
+        st = l4mm_mapdb_find(&mapdb, f->base, TID_SIGMA0, &m);
+        if (st != L4MM_OK)
+            return refuse(src, dst, it, st, "sigma0 does not own that frame");
+    } else {
+        l4mm_mapping **sh;
+        uint64_t *pte = vm_pte(src, f->base, &sh);
+        if (!pte || !*sh)
+            return refuse(src, dst, it, L4MM_ENOENT, "sender has no such mapping");
+        m = *sh;
+    }
+    l4mm_mapdb_info(m, &mi);
+    if (f->base < mi.vaddr || f->base - mi.vaddr + size > (1ull << mi.order))
+        return refuse(src, dst, it, L4MM_EINVAL, "fpage larger than the sender's mapping");
+    off = f->base - mi.vaddr;
+    for (va = to; va < to + size; va += PAGE) {
+        uint64_t *pte = vm_pte(dst, va, NULL);
+        if (pte && (*pte & 1u))
+            return refuse(src, dst, it, L4MM_EBUSY, "target already mapped");
+    }
+    for (va = to; va < to + size; va += PAGE)
+        if (vm_ensure(dst, va))
+            return refuse(src, dst, it, L4MM_ENOMEM, "no kernel memory for page tables");
+    if (it->grant) {
+        if (off != 0 || f->order != mi.order)
+            return refuse(src, dst, it, L4MM_EINVAL, "grant must cover the whole mapping");
+        st = l4mm_mapdb_grant(&mapdb, m, dst->tid, to, f->rights, &out);
+    } else {
+        st = l4mm_mapdb_map(&mapdb, m, off, f->order, dst->tid, to, f->rights, &out);
+    }
+    if (st == L4MM_EPERM) {
+        kprintf("[map] %s -> %s: asked %s of a %s mapping -> EPERM: refused, rights never "
+                "escalate\n",
+                src->name, dst->name, rights_str(f->rights), rights_str(mi.rights));
+        return st;
+    }
+    if (st != L4MM_OK)
+        return refuse(src, dst, it, st, "mapping database");
+    l4mm_mapdb_info(out, &oi);
+    for (i = 0; i < size; i += PAGE)
+        vm_set(dst, to + i, oi.paddr + i, oi.rights, out);
+    if (verbose) {
+        kprintf("[map] %s -> %s: %s 0x%lx -> va 0x%lx (frame 0x%lx, depth %u): asked %s, "
+                "got %s%s; PTE installed\n",
+                src->name, dst->name, it->grant ? "grant" : "map", f->base, to, oi.paddr, oi.depth,
+                rights_str(f->rights), rights_str(oi.rights),
+                oi.rights != (f->rights & L4MM_RWX) ? " (rights never escalate)" : "");
+    }
+    return L4MM_OK;
+}
+
+/* ---- refill reply, OOM, unmap ------------------------------------------------------- */
+
+void mm_refill_reply(const struct l4mm_msg *msg)
+{
+    unsigned i, pages = 0;
+    for (i = 0; i < msg->n_items; i++) {
+        const struct l4mm_fpage *f = &msg->items[i].fpage;
+        l4mm_mapping *root;
+        struct l4mm_mapping_info ri;
+        uint64_t a;
+        if (f->nil || f->kind != L4MM_FPAGE_MEM || f->order < 12 || f->order > 21)
+            continue;
+        if (l4mm_mapdb_find(&mapdb, f->base, TID_SIGMA0, &root) != L4MM_OK)
+            continue;
+        l4mm_mapdb_info(root, &ri);
+        if (ri.depth != 0 || f->base + (1ull << f->order) > ri.paddr + (1ull << ri.order))
+            continue;
+        for (a = f->base; a < f->base + (1ull << f->order); a += PAGE)
+            if (l4mm_kpool_give(&kpool, P2V(a)) == L4MM_OK)
+                pages++;
+    }
+    stat_refill_pages += pages;
+    if (pages) {
+        l4mm_kpool_refill_done(&kpool);
+        if (refill_lines++ < 4)
+            kprintf("[kpool] refill reply from sigma0: %u pages in %u map items -> kpool_give "
+                    "x%u, refill_done (n=%zu)\n",
+                    pages, msg->n_items, pages, pool_n());
+    } else {
+        l4mm_kpool_refill_failed(&kpool);
+        stat_refill_failed++;
+        kprintf("[kpool] refill reply from sigma0: nil map item (no memory) -> "
+                "kpool_refill_failed; no new request until a free or give (n=%zu)\n",
+                pool_n());
+    }
+}
+
+void mm_oom_user(struct thread *t)
+{
+    static const char *const cname[3] = { "CRITICAL", "NORMAL", "DEFERRABLE" };
+    unsigned nd = 0, count = 0, i;
+    l4mm_status st = L4MM_OK;
+    void *p;
+    kprintf("[oom] sigma0 has no memory for %s's fault at 0x%lx: nil map item (honest OOM)\n",
+            t->name, t->fault_addr);
+    kprintf("[oom] kernel policy drill: pool n=%zu (reserve %zu, low %zu, high %zu)\n", pool_n(),
+            kpool.reserve, kpool.low, kpool.high);
+    while (nd < MAX_DRILL && l4mm_kpool_alloc(&kpool, L4MM_KP_DEFERRABLE, &p) == L4MM_OK)
+        drill[nd++] = p, count++;
+    kprintf("[oom] DEFERRABLE: %u pages, then ENOMEM at n=%zu (the reserve) without any hook: "
+            "work deferred\n",
+            count, pool_n());
+    count = 0;
+    kill_allowed = 1;
+    while (nd < MAX_DRILL && (st = l4mm_kpool_alloc(&kpool, L4MM_KP_NORMAL, &p)) == L4MM_OK)
+        drill[nd++] = p, count++;
+    kill_allowed = 0;
+    kprintf("[oom] NORMAL: %u pages served (fallback pool, killed task), then %s: the "
+            "request fails, no panic\n",
+            count, st == L4MM_ENOMEM ? "ENOMEM" : l4mm_strerror(st));
+    st = l4mm_kpool_alloc(&kpool, L4MM_KP_CRITICAL, &p);
+    if (st == L4MM_OK)
+        drill[nd++] = p;
+    kprintf("[oom] %s: %s, served from the reserve (n=%zu)\n", cname[L4MM_KP_CRITICAL],
+            st == L4MM_OK ? "OK" : l4mm_strerror(st), pool_n());
+    flush_deferred(); /* the victim's mapdb nodes, freed inside the hook */
+    for (i = 0; i < nd; i++)
+        l4mm_kpool_free(&kpool, drill[i]);
+    kprintf("[oom] drill pages freed: n=%zu; kernel still running\n", pool_n());
+    if (t->state == T_FAULT_WAIT)
+        t->state = T_READY; /* not the victim: it retries its fault */
+}
+
+void mm_unmap(struct thread *t, uint64_t word, unsigned flags)
+{
+    struct l4mm_fpage f;
+    l4mm_mapping *m = NULL;
+    l4mm_status st = l4mm_x2_fpage_decode(word, &f);
+    unsigned steps = 0;
+    if (st == L4MM_OK && (f.nil || f.complete || f.kind != L4MM_FPAGE_MEM))
+        st = L4MM_EINVAL;
+    if (st == L4MM_OK) {
+        l4mm_mapping **sh;
+        uint64_t *pte = vm_pte(t, f.base, &sh);
+        if (t->tid == TID_SIGMA0)
+            st = l4mm_mapdb_find(&mapdb, f.base, TID_SIGMA0, &m);
+        else if (!pte || !*sh)
+            st = L4MM_ENOENT;
+        else
+            m = *sh;
+    }
+    if (st == L4MM_OK)
+        st = l4mm_mapdb_unmap_start(&mapdb, &unmap_op, m, f.rights,
+                                    (flags & 1u) ? L4MM_UNMAP_SELF : 0u);
+    if (st != L4MM_OK) {
+        kprintf("[unmap] %s: refused (%s)\n", t->name, l4mm_strerror(st));
+        t->ctx.rax = st;
+        return;
+    }
+    kprintf("[unmap] %s unmaps %s from everything derived from its 0x%lx%s: budgeted, 1 node "
+            "per step\n",
+            t->name, rights_str(f.rights), f.base, (flags & 1u) ? " (and itself)" : "");
+    do {
+        st = l4mm_mapdb_unmap_step(&mapdb, &unmap_op, 1);
+        steps++;
+        if (st == L4MM_EAGAIN && steps <= 6)
+            kprintf("[unmap] step %u: EAGAIN (budget spent; tree consistent, other operations "
+                    "may run here)\n",
+                    steps);
+    } while (st == L4MM_EAGAIN && steps < 100000);
+    kprintf("[unmap] finished after %u steps: %s\n", steps, l4mm_strerror(st));
+    t->ctx.rax = st;
+}
+
+void mm_pump(void)
+{
+    if (pending_refill) {
+        struct kmsg m = { { tag_word(LBL_REFILL, 1, 0), pending_refill, 0, 0 } };
+        if (l4mm_msgq_push(&kq, &m) == L4MM_OK) {
+            kprintf("[kpool] queued the waiting refill request (%zu pages)\n", pending_refill);
+            pending_refill = 0;
+        }
+    }
+}
+
+void mm_idle(void)
+{
+    struct kmsg m = { { tag_word(LBL_CHECK, 0, 0), 0, 0, 0 } };
+    unsigned i;
+    if (!check_sent && threads[TID_SIGMA0].state == T_RECV && l4mm_msgq_push(&kq, &m) == L4MM_OK) {
+        check_sent = true;
+        kprintf("[kernel] no client left: asking sigma0 to check its buddy\n");
+        deliver_kernel_msgs();
+        return;
+    }
+    kprintf("[kernel] nothing runnable:");
+    for (i = TID_SIGMA0; i < NTHREADS; i++)
+        kprintf(" %s=%d", threads[i].name, (int)threads[i].state);
+    kprintf("\nl4mm demo: FAIL (deadlock)\n");
+    qemu_exit(EXIT_FAIL);
+}
+
+static bool report(const char *what, l4mm_status st)
+{
+    kprintf("[check] %s: %s\n", what, l4mm_strerror(st));
+    return st == L4MM_OK;
+}
+
+void mm_final(unsigned s0)
+{
+    struct l4mm_kpool_stats ks;
+    bool ok = true;
+    ok &= report("l4mm_buddy_check (sigma0's frames, run by sigma0)", (l4mm_status)s0);
+    ok &= report("l4mm_mapdb_check", l4mm_mapdb_check(&mapdb));
+    ok &= report("l4mm_kpool_check", l4mm_kpool_check(&kpool));
+    ok &= report("l4mm_buddy_check (DMA pool)", l4mm_buddy_check(&dmapool));
+    ok &= report("l4mm_msgq_check", l4mm_msgq_check(&kq));
+    l4mm_kpool_stats(&kpool, &ks);
+    kprintf("[stats] faults %lu, map items %lu, changed %lu, refill requests %zu (done %zu, "
+            "failed %zu, %lu pages), oom hook calls %zu, pool n=%zu lowest %zu\n",
+            stat_faults, stat_items, stat_changed, ks.refill_requests, ks.refills_done,
+            ks.refills_failed, stat_refill_pages, ks.oom_calls, ks.pages, ks.lowest);
+    if (!ok) {
+        kprintf("l4mm demo: FAIL\n");
+        qemu_exit(EXIT_FAIL);
+    }
+    kprintf("l4mm demo: PASS\n");
+    qemu_exit(EXIT_PASS);
+}
