@@ -78,6 +78,11 @@ static int teardown(void **state)
 {
     struct env *e = *state;
     assert_int_equal(l4mm_mapdb_check(&e->db), L4MM_OK);
+    /* unmap everything: every node must come back */
+    while (e->db.head)
+        assert_int_equal(l4mm_mapdb_unmap(&e->db, e->db.head, L4MM_RWX, L4MM_UNMAP_SELF), L4MM_OK);
+    assert_int_equal(l4mm_mapdb_check(&e->db), L4MM_OK);
+    assert_int_equal(e->allocs, e->frees);
     free(e);
     return 0;
 }
