@@ -100,3 +100,5 @@ kx_stack_top:
     .globl kx_df_stack_top
     .skip 4096
 kx_df_stack_top:
+
+    .section .note.GNU-stack, "", @progbits

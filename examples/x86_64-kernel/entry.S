@@ -151,3 +151,5 @@ kx_user_rsp_scratch: .quad 0
 kx_user_elf:
     .incbin USER_ELF_PATH
 kx_user_elf_end:
+
+    .section .note.GNU-stack, "", @progbits

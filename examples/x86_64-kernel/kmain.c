@@ -18,6 +18,50 @@ static unsigned navail;
 
 void kmain(uint32_t magic, uint32_t mbi_phys);
 
+/* Failure injection for the harness's own tests (multiboot command line "inject=..."): the
+ * boot test must see each of these as a failure, never as a pass. */
+static bool has_word(const char *s, const char *w)
+{
+    for (; *s; s++) {
+        const char *a = s, *b = w;
+        while (*b && *a == *b)
+            a++, b++;
+        if (!*b)
+            return true;
+    }
+    return false;
+}
+
+static void inject(uint32_t mbi_phys)
+{
+    const uint8_t *mbi = P2V(mbi_phys);
+    const char *cmd;
+    if (!(*(const uint32_t *)mbi & (1u << 2)))
+        return;
+    cmd = P2V(*(const uint32_t *)(mbi + 16));
+    if (has_word(cmd, "inject=kfault")) {
+        kprintf("[inject] touching an unmapped kernel address\n");
+        *(volatile uint64_t *)0xffff900000000000ul = 1;
+    }
+    if (has_word(cmd, "inject=triple")) {
+        static const struct {
+            uint16_t limit;
+            uint64_t base;
+        } __attribute__((packed)) none = { 0, 0 };
+        kprintf("[inject] empty IDT, then int3: triple fault\n");
+        __asm__ volatile("lidt %0; int3" ::"m"(none));
+    }
+    if (has_word(cmd, "inject=hang")) {
+        kprintf("[inject] hanging\n");
+        for (;;)
+            __asm__ volatile("cli; hlt");
+    }
+    if (has_word(cmd, "inject=fail")) {
+        kprintf("l4mm demo: FAIL (injected)\n");
+        qemu_exit(EXIT_FAIL);
+    }
+}
+
 static uint64_t boot_frame(void)
 {
     uint64_t f = boot_next;
@@ -177,6 +221,7 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
     cpu_init();
     if (magic != MB_BOOT_MAGIC)
         panic("not booted by a multiboot loader");
+    inject(mbi_phys);
     read_mmap(mbi_phys);
     boot_next = (kend + PAGE - 1) & ~(PAGE - 1);
     boot_end = boot_next + BOOT_REGION;
