@@ -72,7 +72,7 @@ if(NOT L4MM_SANITIZE AND NOT L4MM_COVERAGE)
                      ${CMAKE_C_COMPILER} ${_work}/install)
     set_tests_properties(install_consumer PROPERTIES LABELS "check;install")
   endif()
-  string(REPLACE ";" "\\;" _mods "${L4MM_MODULES}")
+  string(REPLACE ";" "," _mods "${L4MM_MODULES}") # a ;-list would be split into arguments
   foreach(mode add-subdirectory fetchcontent)
     string(REPLACE "-" "_" _tn ${mode})
     add_test(NAME subproject_${_tn}

@@ -2,9 +2,9 @@
 # check-subproject.sh MODE SOURCE_DIR C_COMPILER MODULES WORK_DIR
 # MODE: add-subdirectory | fetchcontent. Configures, builds and runs the parent project
 # tests/install/parent-MODE, which consumes l4mm as a subproject and checks (at configure time)
-# that l4mm touched none of its global flags. MODULES is a ;-list (may be empty).
+# that l4mm touched none of its global flags. MODULES is a comma-separated list (may be empty).
 set -euo pipefail
-mode=$1 src=$2 cc=$3 modules=$4 work=$5
+mode=$1 src=$2 cc=$3 modules=${4//,/;} work=$5
 rm -rf "$work"
 mkdir -p "$(dirname "$work")"
 cmake -S "$src/tests/install/parent-$mode" -B "$work" -DCMAKE_C_COMPILER="$cc" \
