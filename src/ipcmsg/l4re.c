@@ -12,47 +12,7 @@
  */
 #include "ipcmsg/ipcmsg_internal.h"
 
-enum {
-    RE_TYPE_SPECIAL = 0,
-    RE_TYPE_MEM = 1,
-    RE_TYPE_IO = 2,
-    RE_TYPE_OBJ = 3,
-    RE_WHOLE_SPACE = 63,
-    RE_MEM_MIN_ORDER = 12,
-    RE_IO_MAX_ORDER = 16,
-    RE_ITEM_CONT = 1,
-    RE_ITEM_GRANT = 2,
-    RE_RCV_LOCAL_ID = 4,
-    RE_ITEM_MAP = 8,
-    RE_FIELD6 = 0x3f
-};
-
-static unsigned re_max_order(enum l4mm_fpage_kind k, unsigned wb)
-{
-    switch (k) {
-    case L4MM_FPAGE_MEM: return wb >= 64u ? 63u : wb;
-    case L4MM_FPAGE_IO: return RE_IO_MAX_ORDER;
-    case L4MM_FPAGE_OBJ:
-    default: return wb - 12u;
-    }
-}
-
-static unsigned re_min_order(enum l4mm_fpage_kind k)
-{
-    return k == L4MM_FPAGE_MEM ? (unsigned)RE_MEM_MIN_ORDER : 0u;
-}
-
 /* Largest value of the base field for a kind (in the kind's units). */
-static uint64_t re_max_base(enum l4mm_fpage_kind k, unsigned wb)
-{
-    switch (k) {
-    case L4MM_FPAGE_MEM: return ipcmsg_wmask(wb);
-    case L4MM_FPAGE_IO: return 0xffffu;
-    case L4MM_FPAGE_OBJ:
-    default: return ipcmsg_wmask(wb - 12u);
-    }
-}
-
 l4mm_status l4mm_ipcmsg_l4re_fpage_enc(const struct l4mm_fpage *f, unsigned wb, uint64_t *w)
 {
     unsigned type;
@@ -84,31 +44,7 @@ l4mm_status l4mm_ipcmsg_l4re_fpage_enc(const struct l4mm_fpage *f, unsigned wb, 
 
 l4mm_status l4mm_ipcmsg_l4re_fpage_dec(uint64_t w, unsigned wb, struct l4mm_fpage *out)
 {
-    struct l4mm_fpage f = { L4MM_FPAGE_MEM, 0u, 0u, 0u, false, false };
-    unsigned type = (unsigned)(w >> 4) & 3u;
-    unsigned order = (unsigned)(w >> 6) & RE_FIELD6;
-    uint64_t page = w >> 12;
-
-    f.rights = (unsigned)w & 15u;
-    if (type == RE_TYPE_SPECIAL) {
-        if (page != 0u || (order != 0u && order != RE_WHOLE_SPACE))
-            return L4MM_EDECODE;
-        f.nil = (order == 0u);
-        f.complete = (order == RE_WHOLE_SPACE);
-        *out = f;
-        return L4MM_OK;
-    }
-    f.kind = type == RE_TYPE_MEM  ? L4MM_FPAGE_MEM
-             : type == RE_TYPE_IO ? L4MM_FPAGE_IO
-                                  : L4MM_FPAGE_OBJ;
-    f.base = f.kind == L4MM_FPAGE_MEM ? (w & ~(uint64_t)0xfff) : page;
-    f.order = order;
-    if (f.rights > (f.kind == L4MM_FPAGE_OBJ ? 15u : 7u) || order < re_min_order(f.kind) ||
-        order > re_max_order(f.kind, wb) || f.base > re_max_base(f.kind, wb) ||
-        (f.base & ipcmsg_lowmask(order)) != 0u)
-        return L4MM_EDECODE;
-    *out = f;
-    return L4MM_OK;
+    return ipcmsg_l4re_fpage_dec(w, wb, out);
 }
 
 /* The hot spot in the kind's units, as stored from bit 12 of the control word. */
@@ -145,23 +81,7 @@ l4mm_status l4mm_ipcmsg_l4re_item_enc(const struct l4mm_map_item *it, unsigned w
 l4mm_status l4mm_ipcmsg_l4re_item_dec(uint64_t w0, uint64_t w1, unsigned wb,
                                       struct l4mm_map_item *out)
 {
-    struct l4mm_map_item it;
-    l4mm_status st;
-
-    if ((w0 & RE_ITEM_MAP) == 0u || (w0 & RE_RCV_LOCAL_ID) != 0u || (w0 & 0xf00u) != 0u)
-        return L4MM_EDECODE;
-    st = l4mm_ipcmsg_l4re_fpage_dec(w1, wb, &it.fpage);
-    if (st != L4MM_OK)
-        return st;
-    if (it.fpage.kind == L4MM_FPAGE_MEM || it.fpage.nil || it.fpage.complete)
-        it.snd_base = w0 & ~(uint64_t)0xfff;
-    else
-        it.snd_base = w0 >> 12;
-    it.attr = (unsigned)(w0 >> 4) & 15u;
-    it.grant = (w0 & RE_ITEM_GRANT) != 0u;
-    it.more = (w0 & RE_ITEM_CONT) != 0u;
-    *out = it;
-    return L4MM_OK;
+    return ipcmsg_l4re_item_dec(w0, w1, wb, out);
 }
 
 l4mm_status l4mm_ipcmsg_l4re_tag_enc(const struct l4mm_msgtag *t, unsigned wb, uint64_t *w)
@@ -177,16 +97,7 @@ l4mm_status l4mm_ipcmsg_l4re_tag_enc(const struct l4mm_msgtag *t, unsigned wb, u
 
 l4mm_status l4mm_ipcmsg_l4re_tag_dec(uint64_t w, unsigned wb, struct l4mm_msgtag *out)
 {
-    struct l4mm_msgtag t;
-
-    t.untyped = (unsigned)w & RE_FIELD6;
-    t.typed = (unsigned)(w >> 6) & RE_FIELD6;
-    if (t.untyped + 2u * t.typed > L4MM_L4RE_NUM_MRS)
-        return L4MM_EDECODE;
-    t.flags = (unsigned)(w >> 12) & 15u;
-    t.label = ipcmsg_field_to_label(w >> 16, wb);
-    *out = t;
-    return L4MM_OK;
+    return ipcmsg_l4re_tag_dec(w, wb, out);
 }
 
 /* ---- public wrappers ------------------------------------------------------------------- */

@@ -9,37 +9,45 @@
  * so a refused message leaves `out` untouched. Only mr[0 .. 1 + u + typed words - 1] is
  * read, and that range is checked against n_mr before any of it is touched.
  *
- * The word arrays are read through `struct words`, so one parser serves 64- and 32-bit
- * words; the width test is the same for every word and predicts perfectly.
+ * One generic parser is specialised (always inlined) for each format and word width.
  */
 #include "ipcmsg/ipcmsg_internal.h"
 
-struct words {
-    const uint64_t *w64;
-    const uint32_t *w32;
-};
-
-static inline uint64_t word_at(const struct words *m, size_t i)
+/* Read word i of a 64- or 32-bit array; `is32` is a constant in every specialisation. */
+static L4MM_IPC_INLINE uint64_t word_at(const void *mr, bool is32, size_t i)
 {
-    return m->w64 != NULL ? m->w64[i] : (uint64_t)m->w32[i];
+    return is32 ? (uint64_t)((const uint32_t *)mr)[i] : ((const uint64_t *)mr)[i];
 }
 
-typedef l4mm_status (*item_dec_fn)(uint64_t w0, uint64_t w1, unsigned wb,
-                                   struct l4mm_map_item *out);
-
-static l4mm_status parse(const struct words *m, size_t n_mr, unsigned wb, bool l4re,
-                         struct l4mm_msg *out)
+static L4MM_IPC_INLINE bool item_ok(bool l4re, uint64_t w0, uint64_t w1, unsigned wb)
 {
+    return l4re ? ipcmsg_l4re_item_ok(w0, w1, wb) : ipcmsg_x2_item_ok(w0, w1, wb);
+}
+
+static L4MM_IPC_INLINE void item_fill(bool l4re, uint64_t w0, uint64_t w1,
+                                      struct l4mm_map_item *out)
+{
+    if (l4re)
+        ipcmsg_l4re_item_fill(w0, w1, out);
+    else
+        ipcmsg_x2_item_fill(w0, w1, out);
+}
+
+/* Always inlined into the four entry points below, so `is32` and `l4re` are constants and
+ * each entry point is a straight-line parser for one format and width. */
+static L4MM_IPC_INLINE l4mm_status parse(const void *mr, bool is32, size_t n_mr, bool l4re,
+                                         struct l4mm_msg *out)
+{
+    const unsigned wb = is32 ? 32u : 64u;
     struct l4mm_msgtag tag;
-    item_dec_fn dec = l4re ? l4mm_ipcmsg_l4re_item_dec : l4mm_ipcmsg_x2_item_dec;
-    size_t typed_words, first, end, i;
+    size_t typed_words, first, end, i, k;
     unsigned n_items;
     l4mm_status st;
 
     if (n_mr == 0u)
         return L4MM_EDECODE;
-    st = l4re ? l4mm_ipcmsg_l4re_tag_dec(word_at(m, 0), wb, &tag)
-              : l4mm_ipcmsg_x2_tag_dec(word_at(m, 0), wb, &tag);
+    st = l4re ? ipcmsg_l4re_tag_dec(word_at(mr, is32, 0), wb, &tag)
+              : ipcmsg_x2_tag_dec(word_at(mr, is32, 0), wb, &tag);
     if (st != L4MM_OK)
         return st;
     /* the tag decoders already refuse more words than the architecture's MRs */
@@ -56,49 +64,44 @@ static l4mm_status parse(const struct words *m, size_t n_mr, unsigned wb, bool l
 
     /* pass 1: validate every item */
     for (i = first; i < end; i += 2u) {
-        struct l4mm_map_item tmp;
-        st = dec(word_at(m, i), word_at(m, i + 1u), wb, &tmp);
-        if (st != L4MM_OK)
-            return st;
+        if (L4MM_UNLIKELY(!item_ok(l4re, word_at(mr, is32, i), word_at(mr, is32, i + 1u), wb)))
+            return L4MM_EDECODE;
     }
-    /* pass 2: commit (cannot fail: the same words were accepted above) */
-    for (i = first; i < end; i += 2u)
-        (void)dec(word_at(m, i), word_at(m, i + 1u), wb, &out->items[(i - first) / 2u]);
+    /* pass 2: commit; the same words were accepted above */
+    for (k = 0; k < n_items; k++)
+        item_fill(l4re, word_at(mr, is32, first + 2u * k), word_at(mr, is32, first + 2u * k + 1u),
+                  &out->items[k]);
     out->tag = tag;
     out->n_items = n_items;
-    out->untyped = m->w64 != NULL ? m->w64 + 1 : NULL;
-    out->untyped_32 = m->w32 != NULL ? m->w32 + 1 : NULL;
+    out->untyped = is32 ? NULL : (const uint64_t *)mr + 1;
+    out->untyped_32 = is32 ? (const uint32_t *)mr + 1 : NULL;
     return L4MM_OK;
 }
 
 l4mm_status l4mm_x2_msg_parse(const uint64_t *mr, size_t n_mr, struct l4mm_msg *out)
 {
-    struct words m = { mr, NULL };
     if (mr == NULL || out == NULL)
         return L4MM_EINVAL;
-    return parse(&m, n_mr, 64u, false, out);
+    return parse(mr, false, n_mr, false, out);
 }
 
 l4mm_status l4mm_x2_msg_parse_32(const uint32_t *mr, size_t n_mr, struct l4mm_msg *out)
 {
-    struct words m = { NULL, mr };
     if (mr == NULL || out == NULL)
         return L4MM_EINVAL;
-    return parse(&m, n_mr, 32u, false, out);
+    return parse(mr, true, n_mr, false, out);
 }
 
 l4mm_status l4mm_l4re_msg_parse(const uint64_t *mr, size_t n_mr, struct l4mm_msg *out)
 {
-    struct words m = { mr, NULL };
     if (mr == NULL || out == NULL)
         return L4MM_EINVAL;
-    return parse(&m, n_mr, 64u, true, out);
+    return parse(mr, false, n_mr, true, out);
 }
 
 l4mm_status l4mm_l4re_msg_parse_32(const uint32_t *mr, size_t n_mr, struct l4mm_msg *out)
 {
-    struct words m = { NULL, mr };
     if (mr == NULL || out == NULL)
         return L4MM_EINVAL;
-    return parse(&m, n_mr, 32u, true, out);
+    return parse(mr, true, n_mr, true, out);
 }

@@ -15,20 +15,6 @@
  */
 #include "ipcmsg/ipcmsg_internal.h"
 
-enum {
-    X2_MIN_ORDER = 10, /* smallest memory fpage: 1 KiB */
-    X2_IO_TAG = 2,     /* bits 4-9 of an I/O fpage */
-    X2_IO_MAX_ORDER = 16,
-    X2_ITEM_MAP = 4,
-    X2_ITEM_GRANT = 5,
-    X2_FIELD6 = 0x3f
-};
-
-static unsigned x2_max_order(unsigned wb)
-{
-    return wb >= 64u ? 63u : wb;
-}
-
 l4mm_status l4mm_ipcmsg_x2_fpage_enc(const struct l4mm_fpage *f, unsigned wb, uint64_t *w)
 {
     if (f->rights > (unsigned)L4MM_RWX)
@@ -59,36 +45,7 @@ l4mm_status l4mm_ipcmsg_x2_fpage_enc(const struct l4mm_fpage *f, unsigned wb, ui
 
 l4mm_status l4mm_ipcmsg_x2_fpage_dec(uint64_t w, unsigned wb, struct l4mm_fpage *out)
 {
-    struct l4mm_fpage f = { L4MM_FPAGE_MEM, 0u, 0u, 0u, false, false };
-    unsigned s = (unsigned)(w >> 4) & X2_FIELD6;
-
-    if ((w & 8u) != 0u)
-        return L4MM_EDECODE;
-    f.rights = (unsigned)(w & 7u);
-    if (s == X2_IO_TAG) {
-        unsigned order = (unsigned)(w >> 10) & X2_FIELD6;
-        uint64_t port = w >> 16;
-        if (port > 0xffffu || order > X2_IO_MAX_ORDER || (port & ipcmsg_lowmask(order)) != 0u)
-            return L4MM_EDECODE;
-        f.kind = L4MM_FPAGE_IO;
-        f.base = port;
-        f.order = order;
-    } else {
-        uint64_t base = w & ~(uint64_t)0x3ff;
-        if (s == 0u || s == 1u) {
-            if (base != 0u)
-                return L4MM_EDECODE;
-            f.nil = (s == 0u);
-            f.complete = (s == 1u);
-        } else {
-            if (s < X2_MIN_ORDER || s > x2_max_order(wb) || (base & ipcmsg_lowmask(s)) != 0u)
-                return L4MM_EDECODE;
-            f.base = base;
-            f.order = s;
-        }
-    }
-    *out = f;
-    return L4MM_OK;
+    return ipcmsg_x2_fpage_dec(w, wb, out);
 }
 
 l4mm_status l4mm_ipcmsg_x2_item_enc(const struct l4mm_map_item *it, unsigned wb, uint64_t w[2])
@@ -110,21 +67,7 @@ l4mm_status l4mm_ipcmsg_x2_item_enc(const struct l4mm_map_item *it, unsigned wb,
 l4mm_status l4mm_ipcmsg_x2_item_dec(uint64_t w0, uint64_t w1, unsigned wb,
                                     struct l4mm_map_item *out)
 {
-    struct l4mm_map_item it;
-    unsigned type = (unsigned)(w0 >> 1) & 7u;
-    l4mm_status st;
-
-    if ((type != X2_ITEM_MAP && type != X2_ITEM_GRANT) || ((w0 >> 4) & X2_FIELD6) != 0u)
-        return L4MM_EDECODE;
-    st = l4mm_ipcmsg_x2_fpage_dec(w1, wb, &it.fpage);
-    if (st != L4MM_OK)
-        return st;
-    it.snd_base = w0 & ~(uint64_t)0x3ff;
-    it.grant = (type == X2_ITEM_GRANT);
-    it.more = (w0 & 1u) != 0u;
-    it.attr = 0u;
-    *out = it;
-    return L4MM_OK;
+    return ipcmsg_x2_item_dec(w0, w1, wb, out);
 }
 
 l4mm_status l4mm_ipcmsg_x2_tag_enc(const struct l4mm_msgtag *t, unsigned wb, uint64_t *w)
@@ -140,16 +83,7 @@ l4mm_status l4mm_ipcmsg_x2_tag_enc(const struct l4mm_msgtag *t, unsigned wb, uin
 
 l4mm_status l4mm_ipcmsg_x2_tag_dec(uint64_t w, unsigned wb, struct l4mm_msgtag *out)
 {
-    struct l4mm_msgtag t;
-
-    t.untyped = (unsigned)w & X2_FIELD6;
-    t.typed = (unsigned)(w >> 6) & X2_FIELD6;
-    if (t.untyped + t.typed > L4MM_X2_NUM_MRS - 1u)
-        return L4MM_EDECODE;
-    t.flags = (unsigned)(w >> 12) & 15u;
-    t.label = ipcmsg_field_to_label(w >> 16, wb);
-    *out = t;
-    return L4MM_OK;
+    return ipcmsg_x2_tag_dec(w, wb, out);
 }
 
 /* ---- public wrappers ------------------------------------------------------------------- */
