@@ -74,8 +74,8 @@ static void fset(struct l4mm_buddy *b, unsigned k, uint64_t q)
     uint64_t w = b->bm[k].leaf + (i >> 6);
     leaf_set(b, k, i >> 6, b->meta[w] | ((uint64_t)1 << (i & 63u)));
     b->nblk[k]++;
-    b->nonempty |= (uint64_t)1 << k;
-    b->free_units += (uint64_t)1 << k;
+    b->nonempty |= bd_bit(k);
+    b->free_units += bd_bit(k);
 }
 
 static void fclr(struct l4mm_buddy *b, unsigned k, uint64_t q)
@@ -84,8 +84,8 @@ static void fclr(struct l4mm_buddy *b, unsigned k, uint64_t q)
     uint64_t w = b->bm[k].leaf + (i >> 6);
     leaf_set(b, k, i >> 6, b->meta[w] & ~((uint64_t)1 << (i & 63u)));
     if (--b->nblk[k] == 0)
-        b->nonempty &= ~((uint64_t)1 << k);
-    b->free_units -= (uint64_t)1 << k;
+        b->nonempty &= ~(bd_bit(k));
+    b->free_units -= bd_bit(k);
 }
 
 /* Mark (on) or unmark node (k, t) as an allocated block. */
@@ -97,10 +97,10 @@ static void mark(struct l4mm_buddy *b, unsigned k, uint64_t t, int on)
     uint64_t w = b->bm[id].leaf + (i >> 6);
     leaf_set(b, id, i >> 6, on ? b->meta[w] | bits : b->meta[w] & ~bits);
     if (on) {
-        b->alloc_units += (uint64_t)1 << k;
+        b->alloc_units += bd_bit(k);
         b->alloc_blocks++;
     } else {
-        b->alloc_units -= (uint64_t)1 << k;
+        b->alloc_units -= bd_bit(k);
         b->alloc_blocks--;
     }
 }
@@ -208,9 +208,9 @@ static void top_bulk(struct l4mm_buddy *b, uint64_t q, uint64_t n, int on)
         b->free_units -= n << k;
     }
     if (b->nblk[k])
-        b->nonempty |= (uint64_t)1 << k;
+        b->nonempty |= bd_bit(k);
     else
-        b->nonempty &= ~((uint64_t)1 << k);
+        b->nonempty &= ~(bd_bit(k));
 }
 
 /* Are all order-top bits of nodes [q, q + n) set (all free blocks)? */
@@ -319,8 +319,8 @@ l4mm_status l4mm_buddy_alloc_at(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned
 /* Does free block (c, r) hold an aligned order-k block inside units [ulo, uhi]? */
 static int fits(uint64_t r, unsigned c, unsigned k, uint64_t ulo, uint64_t uhi, uint64_t *s)
 {
-    uint64_t lo = r << c, hi = lo + (((uint64_t)1 << c) - 1u), a;
-    uint64_t sz = (uint64_t)1 << k;
+    uint64_t lo = r << c, hi = lo + ((bd_bit(c)) - 1u), a;
+    uint64_t sz = bd_bit(k);
     if (lo < ulo)
         lo = ulo;
     if (hi > uhi)
@@ -385,7 +385,7 @@ l4mm_status l4mm_buddy_alloc_in(struct l4mm_buddy *b, unsigned order, l4mm_addr_
 static int walk(struct l4mm_buddy *b, uint64_t x, uint64_t e, int op)
 {
     unsigned top = b->top;
-    uint64_t cur = x, topmask = ((uint64_t)1 << top) - 1u;
+    uint64_t cur = x, topmask = (bd_bit(top)) - 1u;
     for (;;) {
         uint64_t rem = e - cur; /* units left minus one */
         unsigned k;
@@ -414,9 +414,9 @@ static int walk(struct l4mm_buddy *b, uint64_t x, uint64_t e, int op)
             if (op == 3)
                 split(b, (unsigned)j, k, cur >> k);
         }
-        if (rem == ((uint64_t)1 << k) - 1u)
+        if (rem == (bd_bit(k)) - 1u)
             return 1;
-        cur += (uint64_t)1 << k;
+        cur += bd_bit(k);
     }
 }
 

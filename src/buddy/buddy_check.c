@@ -44,7 +44,7 @@ l4mm_status l4mm_buddy_check_quick(const struct l4mm_buddy *b)
         if (k > b->top)
             return L4MM_ECORRUPT;
         fu += b->nblk[k] << k;
-        ne |= (uint64_t)1 << k;
+        ne |= bd_bit(k);
     }
     n = b->xl - b->xb + 1u;
     if (fu != b->free_units || ne != b->nonempty || b->free_units > n ||
@@ -111,7 +111,7 @@ static int parse(const struct l4mm_buddy *b, uint64_t qt, struct tally *ty)
     unsigned k = b->top;
     uint64_t q = qt;
     for (;;) {
-        uint64_t lo = q << k, hi = lo + (((uint64_t)1 << k) - 1u);
+        uint64_t lo = q << k, hi = lo + ((bd_bit(k)) - 1u);
         int inr = lo >= b->xb && hi <= b->xl;
         int meets = !(hi < b->xb || lo > b->xl);
         int leafnode = 1;
@@ -122,12 +122,12 @@ static int parse(const struct l4mm_buddy *b, uint64_t qt, struct tally *ty)
                 return 0;
             ty->bits++;
             ty->nblk[k]++;
-            ty->free_units += (uint64_t)1 << k;
+            ty->free_units += bd_bit(k);
         } else if (k > 0 && bd_isalloc(b, k, q)) {
             if (!inr)
                 return 0;
             ty->bits += 2;
-            ty->alloc_units += (uint64_t)1 << k;
+            ty->alloc_units += bd_bit(k);
             ty->alloc_blocks++;
         } else if (k == 0 && bd_test(b, L4MM_BUDDY_A0, q)) {
             ty->bits++;
@@ -201,7 +201,7 @@ l4mm_status l4mm_buddy_check(const struct l4mm_buddy *b)
         if (ty.nblk[k] != b->nblk[k])
             return L4MM_ECORRUPT;
         if (ty.nblk[k])
-            ne |= (uint64_t)1 << k;
+            ne |= bd_bit(k);
     }
     if (ty.bits != total || ty.free_units != b->free_units || ty.alloc_units != b->alloc_units ||
         ty.alloc_blocks != b->alloc_blocks || ne != b->nonempty)

@@ -63,6 +63,12 @@ static inline unsigned bd_ctz(uint64_t x)
 #endif
 }
 
+/* 2^k; the mask documents (to analyzers too) that orders are below 64. */
+static inline uint64_t bd_bit(unsigned k)
+{
+    return (uint64_t)1 << (k & 63u);
+}
+
 /* floor(log2(x)) for x != 0, portable (no __clzdi2). */
 static inline unsigned bd_log2(uint64_t x)
 {
