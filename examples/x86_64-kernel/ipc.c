@@ -169,7 +169,7 @@ static void sys_ipc(struct thread *t, unsigned to, unsigned from)
         if (pmsg.tag.label == LBL_CHECKED)
             mm_final((unsigned)kbuf[1]);
         else
-            mm_refill_reply(&pmsg);
+            mm_refill_reply(kbuf, UTCB_MRS);
     } else if (to != TID_NIL) {
         struct thread *d = thread_of(to);
         if (!d || d == t || d->state == T_DEAD) {

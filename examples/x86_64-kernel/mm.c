@@ -32,11 +32,16 @@ bool verbose_va(uint64_t va)
     return va < VA_HOG;
 }
 
-static size_t pool_n(void)
+static struct l4mm_kpool_stats pool_stats(void)
 {
     struct l4mm_kpool_stats s;
     l4mm_kpool_stats(&kpool, &s);
-    return s.pages;
+    return s;
+}
+
+static size_t pool_n(void)
+{
+    return pool_stats().pages;
 }
 
 static uint64_t tag_word(int64_t label, unsigned u, unsigned t)
@@ -50,11 +55,36 @@ static uint64_t tag_word(int64_t label, unsigned u, unsigned t)
 
 /* ---- kpool hooks -------------------------------------------------------------------- */
 
+/* The refill request is the X.2 sigma0 RPC (label -6<<4): "any page" of 2^k frames, the
+ * largest power of two not above what the pool wants (at most 16 frames per request). */
+static unsigned refill_order(size_t n)
+{
+    unsigned k = 0;
+    while (k < 4 && (2ul << k) <= n)
+        k++;
+    return k;
+}
+
+static bool refill_msg(size_t n, struct kmsg *m)
+{
+    struct l4mm_x2_sigma0_req r;
+    size_t words = 0;
+    memset(&r, 0, sizeof(r));
+    memset(m, 0, sizeof(*m));
+    r.fpage.kind = L4MM_FPAGE_MEM;
+    r.fpage.order = 12 + refill_order(n);
+    r.fpage.rights = L4MM_RWX;
+    r.any = true;
+    return l4mm_x2_sigma0_req_encode(&r, m->mr, &words) == L4MM_OK;
+}
+
 static void on_want_pages(void *ctx, size_t n)
 {
-    struct kmsg m = { { tag_word(LBL_REFILL, 1, 0), n, 0, 0 } };
+    struct kmsg m;
     (void)ctx;
     stat_refills++;
+    if (!refill_msg(n, &m))
+        panic("sigma0 request encode");
     if (l4mm_msgq_push(&kq, &m) != L4MM_OK) {
         pending_refill = n;
         kprintf("[kpool] want_pages(%zu): msgq to sigma0 is full (BUSY); the request waits\n", n);
@@ -62,15 +92,19 @@ static void on_want_pages(void *ctx, size_t n)
     }
     if (refill_lines < 4) {
         kprintf("[kpool] below low watermark (n=%zu < %zu): want_pages(%zu) -> refill IPC "
-                "from kernel tid %u queued for sigma0 (msgq %zu/%u)\n",
-                pool_n(), kpool.low, n, TID_KERNEL, l4mm_msgq_count(&kq), KQ_CAP);
+                "from kernel tid %u queued for sigma0 (msgq %zu/%u): X.2 sigma0 RPC, any "
+                "%lu KiB fpage\n",
+                pool_n(), pool_stats().low, n, TID_KERNEL, l4mm_msgq_count(&kq), KQ_CAP,
+                4ul << refill_order(n));
     }
 }
 
 static void on_excess(void *ctx, size_t n)
 {
     (void)ctx;
-    kprintf("[kpool] above high watermark: %zu pages could go back to sigma0\n", n);
+    kprintf("[kpool] excess_pages(%zu): above the high watermark (this demo keeps the surplus "
+            "in the pool)\n",
+            n);
 }
 
 static struct thread *pick_victim(void)
@@ -342,33 +376,35 @@ l4mm_status mm_item(struct thread *src, struct thread *dst, const struct l4mm_ma
 
 /* ---- refill reply, OOM, unmap ------------------------------------------------------- */
 
-void mm_refill_reply(const struct l4mm_msg *msg)
+/* sigma0's answer to the kernel's sigma0 RPC: one map item (its pages join the pool), or
+ * the nil item: no memory. */
+void mm_refill_reply(const uint64_t *mr, size_t n_mr)
 {
-    unsigned i, pages = 0;
-    for (i = 0; i < msg->n_items; i++) {
-        const struct l4mm_fpage *f = &msg->items[i].fpage;
-        l4mm_mapping *root;
-        struct l4mm_mapping_info ri;
-        uint64_t a;
-        if (f->nil || f->kind != L4MM_FPAGE_MEM || f->order < 12 || f->order > 21)
-            continue;
-        if (l4mm_mapdb_find(&mapdb, f->base, TID_SIGMA0, &root) != L4MM_OK)
-            continue;
+    struct l4mm_map_item it;
+    const struct l4mm_fpage *f = &it.fpage;
+    l4mm_mapping *root;
+    struct l4mm_mapping_info ri;
+    unsigned pages = 0;
+    uint64_t a;
+    l4mm_status st = l4mm_x2_sigma0_reply_decode(mr, n_mr, &it);
+    if (st != L4MM_OK) {
+        kprintf("[kpool] malformed refill reply from sigma0 refused (%s)\n", l4mm_strerror(st));
+    } else if (!f->nil && f->kind == L4MM_FPAGE_MEM && f->order >= 12 && f->order <= 21 &&
+               l4mm_mapdb_find(&mapdb, f->base, TID_SIGMA0, &root) == L4MM_OK) {
         l4mm_mapdb_info(root, &ri);
-        if (ri.depth != 0 || f->base + (1ull << f->order) > ri.paddr + (1ull << ri.order))
-            continue;
-        for (a = f->base; a < f->base + (1ull << f->order); a += PAGE)
-            if (l4mm_kpool_give(&kpool, P2V(a)) == L4MM_OK)
-                pages++;
+        if (ri.depth == 0 && f->base + (1ull << f->order) <= ri.paddr + (1ull << ri.order))
+            for (a = f->base; a < f->base + (1ull << f->order); a += PAGE)
+                if (l4mm_kpool_give(&kpool, P2V(a)) == L4MM_OK)
+                    pages++;
     }
     stat_refill_pages += pages;
     if (pages) {
         l4mm_kpool_refill_done(&kpool);
         if (refill_lines++ < 4)
-            kprintf("[kpool] refill reply from sigma0: %u pages in %u map items -> kpool_give "
-                    "x%u, refill_done (n=%zu)\n",
-                    pages, msg->n_items, pages, pool_n());
-    } else {
+            kprintf("[kpool] refill reply from sigma0: %s item, fpage 0x%lx order %u -> "
+                    "kpool_give x%u, refill_done (n=%zu)\n",
+                    it.grant ? "grant" : "map", f->base, f->order, pages, pool_n());
+    } else if (st == L4MM_OK) {
         l4mm_kpool_refill_failed(&kpool);
         stat_refill_failed++;
         kprintf("[kpool] refill reply from sigma0: nil map item (no memory) -> "
@@ -386,7 +422,7 @@ void mm_oom_user(struct thread *t)
     kprintf("[oom] sigma0 has no memory for %s's fault at 0x%lx: nil map item (honest OOM)\n",
             t->name, t->fault_addr);
     kprintf("[oom] kernel policy drill: pool n=%zu (reserve %zu, low %zu, high %zu)\n", pool_n(),
-            kpool.reserve, kpool.low, kpool.high);
+            pool_stats().reserve, pool_stats().low, pool_stats().high);
     while (nd < MAX_DRILL && l4mm_kpool_alloc(&kpool, L4MM_KP_DEFERRABLE, &p) == L4MM_OK)
         drill[nd++] = p, count++;
     kprintf("[oom] DEFERRABLE: %u pages, then ENOMEM at n=%zu (the reserve) without any hook: "
@@ -457,8 +493,8 @@ void mm_unmap(struct thread *t, uint64_t word, unsigned flags)
 void mm_pump(void)
 {
     if (pending_refill) {
-        struct kmsg m = { { tag_word(LBL_REFILL, 1, 0), pending_refill, 0, 0 } };
-        if (l4mm_msgq_push(&kq, &m) == L4MM_OK) {
+        struct kmsg m;
+        if (refill_msg(pending_refill, &m) && l4mm_msgq_push(&kq, &m) == L4MM_OK) {
             kprintf("[kpool] queued the waiting refill request (%zu pages)\n", pending_refill);
             pending_refill = 0;
         }

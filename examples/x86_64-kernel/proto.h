@@ -45,9 +45,9 @@
 #define RO_REGION_LO 0x50100000ul /* sigma0 maps faults in [LO, HI) read-only   */
 #define RO_REGION_HI 0x50200000ul
 
-/* Labels of the kernel's asynchronous messages to sigma0 (sent from TID_KERNEL through the
- * bounded msgq) and of sigma0's replies to the kernel. X.2 tag, label field. */
-#define LBL_REFILL  0x7f0 /* MR1 = pages wanted; reply: map items (or one nil item)  */
+/* The kernel's asynchronous messages to sigma0 (sent from TID_KERNEL through the bounded
+ * msgq): the refill request is the X.2 sigma0 RPC (label -6<<4, "any page" of a size),
+ * answered by one map item or the nil item; the rest use these demo labels (X.2 tag). */
 #define LBL_DIED    0x7f1 /* MR1 = tid of a killed task: its frames come back        */
 #define LBL_PING    0x7f2 /* a probe (no reply)                                      */
 #define LBL_CHECK   0x7f3 /* run your invariant checks; reply: MR1 = status           */
@@ -60,12 +60,13 @@
 /* The UTCB page: one per task, user-writable; the kernel reads/writes it through its
  * direct map. */
 #ifndef __ASSEMBLER__
+#include <stdint.h>
 struct utcb {
-    unsigned long long mr[UTCB_MRS];
+    uint64_t mr[UTCB_MRS];
     char text[UTCB_TEXT];
     /* boot info for sigma0: the free physical ranges it owns */
-    unsigned long long nranges;
-    unsigned long long range[32][2]; /* base, size */
+    uint64_t nranges;
+    uint64_t range[32][2]; /* base, size */
 };
 #endif
 

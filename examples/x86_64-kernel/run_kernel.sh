@@ -56,7 +56,8 @@ check ok
 [msgq]
 -> BUSY: queue full, nothing changed
 want_pages(
-refill IPC from kernel tid 1 queued for sigma0
+refill IPC from kernel tid 1 queued for sigma0 (msgq 1/2): X.2 sigma0 RPC, any 64 KiB fpage
+sigma0: sigma0 RPC from the kernel: any 64 KiB -> buddy block
 [kpool] refill reply from sigma0:
 refill_done
 [fault] A: -w- access at 0x50000000

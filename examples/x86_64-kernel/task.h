@@ -13,7 +13,7 @@
 
 enum tstate { T_FREE, T_READY, T_RECV, T_SEND, T_FAULT_SEND, T_FAULT_WAIT, T_DEAD };
 
-#define MAX_PTS         64u
+#define MAX_PTS         80u /* the hog: 128 MiB = 64 page tables, plus a few */
 #define MAX_BOOT_FRAMES 96u
 
 /* One page table of a space and its shadow: the mapdb handle behind each PTE, so the kernel
@@ -68,7 +68,7 @@ void mm_init(void);
 extern bool verbose_va(uint64_t va);
 l4mm_status mm_item(struct thread *src, struct thread *dst, const struct l4mm_map_item *it,
                     bool verbose);
-void mm_refill_reply(const struct l4mm_msg *m);
+void mm_refill_reply(const uint64_t *mr, size_t n_mr);
 void mm_oom_user(struct thread *t);
 void mm_unmap(struct thread *t, uint64_t fpage_word, unsigned flags);
 void mm_pump(void);

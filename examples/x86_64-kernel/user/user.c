@@ -198,24 +198,44 @@ static void sigma0_fault(uint64_t who, uint64_t addr, int64_t label)
             (label & 2) ? "-2<<4|w" : "-2<<4|r", who, addr, f, ro ? "r--" : "rw-");
 }
 
-static void sigma0_refill(uint64_t want)
+/* The kernel's refill request, an X.2 sigma0 RPC for "any page" of 2^k frames: answer with
+ * the largest block the buddy can give (2^k or smaller) as one grant item, or the nil item. */
+static void sigma0_refill(void)
 {
-    unsigned n = 0;
-    l4mm_addr_t f;
+    struct l4mm_x2_sigma0_req req;
+    struct l4mm_map_item it;
+    l4mm_addr_t f = 0;
+    unsigned k;
+    int j;
     static unsigned lines;
-    if (want > 16)
-        want = 16; /* one message: at most 16 items here */
-    while (n < want && l4mm_buddy_alloc(&buddy, 0, &f) == L4MM_OK)
-        put_item(n++, f, 12, L4MM_RWX, f, true, false);
-    if (n == 0) {
-        put_item(0, 0, 0, 0, 0, true, true);
-        uprintf("kernel asks for %u pages: none left, replying with a nil item", want);
-        put_tag(0, 0, 2);
+    if (l4mm_x2_sigma0_req_decode(UTCB->mr, UTCB_MRS, &req) != L4MM_OK || !req.any ||
+        req.fpage.order < 12 || req.fpage.order > 16) {
+        uprintf("malformed sigma0 request from the kernel: no memory given");
+        l4mm_x2_sigma0_reply_encode(NULL, UTCB->mr);
         return;
     }
-    put_tag(0, 0, 2 * n);
+    k = req.fpage.order - 12;
+    for (j = (int)k; j >= 0; j--)
+        if (l4mm_buddy_alloc(&buddy, (unsigned)j, &f) == L4MM_OK)
+            break;
+    if (j < 0) {
+        l4mm_x2_sigma0_reply_encode(NULL, UTCB->mr);
+        uprintf("kernel asks for any %u KiB: no memory left, replying with the nil item",
+                (uint64_t)4 << k);
+        return;
+    }
+    memset(&it, 0, sizeof(it));
+    it.fpage.kind = L4MM_FPAGE_MEM;
+    it.fpage.base = f;
+    it.fpage.order = 12 + (unsigned)j;
+    it.fpage.rights = L4MM_RWX;
+    it.snd_base = f;
+    it.grant = true;
+    l4mm_x2_sigma0_reply_encode(&it, UTCB->mr);
     if (lines++ < 3)
-        uprintf("kernel asks for %u pages (refill): granting %u frames", want, n);
+        uprintf("sigma0 RPC from the kernel: any %u KiB -> buddy block 0x%x (order %u), "
+                "granted",
+                (uint64_t)4 << k, f, (uint64_t)j);
 }
 
 static void sigma0_died(uint64_t tid)
@@ -245,8 +265,8 @@ __attribute__((noreturn)) static void sigma0_main(void)
         reply_to = TID_NIL;
         label = label_of(UTCB->mr[0]);
         if (from == TID_KERNEL) {
-            if (label == LBL_REFILL) {
-                sigma0_refill(UTCB->mr[1]);
+            if (label == L4MM_X2_SIGMA0_LABEL) {
+                sigma0_refill();
                 reply_to = TID_KERNEL;
             } else if (label == LBL_DIED) {
                 sigma0_died(UTCB->mr[1]);
