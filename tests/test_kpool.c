@@ -738,6 +738,66 @@ static void test_kpool_check_detects_corruption(void **state)
     }
 }
 
+/* The inline fast paths return exactly what the functions return, with the same effects. */
+static void test_kpool_inline_fast_paths_match_functions(void **state)
+{
+    (void)state;
+    struct fix *a = fix_new(2, 5, 9), *b = fix_new(2, 5, 9);
+    void *held_a[64], *held_b[64];
+    size_t na = 0, nb = 0;
+    uint64_t x = 0x243f6a8885a308d3ULL;
+    for (int op = 0; op < 20000; op++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        unsigned r = (unsigned)(x % 16);
+        if (r < 6) {
+            enum l4mm_kpool_class cls = (enum l4mm_kpool_class)(x / 16 % 4);
+            void *pa = NULL, *pb = NULL;
+            l4mm_status sa = l4mm_kpool_alloc(&a->p, cls, &pa);
+            l4mm_status sb = l4mm_kpool_alloc_fast(&b->p, cls, &pb);
+            assert_int_equal(sa, sb);
+            if (sa == L4MM_OK) {
+                assert_int_equal(arena_index(&a->a, pa), arena_index(&b->a, pb));
+                held_a[na++] = pa;
+                held_b[nb++] = pb;
+            }
+        } else if (r < 12 && na > 0) {
+            size_t k = (size_t)(x / 16 % na);
+            assert_int_equal(l4mm_kpool_free(&a->p, held_a[k]), L4MM_OK);
+            assert_int_equal(l4mm_kpool_free_fast(&b->p, held_b[k]), L4MM_OK);
+            /* the same page again: both refuse it */
+            assert_int_equal(l4mm_kpool_free(&a->p, held_a[k]), L4MM_ENOENT);
+            assert_int_equal(l4mm_kpool_free_fast(&b->p, held_b[k]), L4MM_ENOENT);
+            held_a[k] = held_a[--na];
+            held_b[k] = held_b[--nb];
+        } else if (r == 12 && a->next < 150) {
+            fix_give(a, 1);
+            fix_give(b, 1);
+        } else if (r == 13) {
+            assert_int_equal(l4mm_kpool_refill_done(&a->p), l4mm_kpool_refill_done(&b->p));
+        } else if (r == 14) {
+            assert_int_equal(l4mm_kpool_refill_failed(&a->p), l4mm_kpool_refill_failed(&b->p));
+        } else {
+            unsigned char *pg = arena_page(&a->a, 0);
+            assert_int_equal(l4mm_kpool_free_fast(&b->p, pg + 64), L4MM_EINVAL);
+            assert_int_equal(l4mm_kpool_free_fast(&b->p, NULL), L4MM_EINVAL);
+            assert_int_equal(l4mm_kpool_alloc_fast(&b->p, L4MM_KP_NORMAL, NULL), L4MM_EINVAL);
+        }
+        struct l4mm_kpool_stats sa, sb;
+        memset(&sa, 0, sizeof sa);
+        memset(&sb, 0, sizeof sb);
+        l4mm_kpool_stats(&a->p, &sa);
+        l4mm_kpool_stats(&b->p, &sb);
+        assert_memory_equal(&sa, &sb, sizeof sa);
+        assert_int_equal(a->r.want_calls, b->r.want_calls);
+        assert_int_equal(a->r.excess_calls, b->r.excess_calls);
+        assert_int_equal(a->r.oom_calls, b->r.oom_calls);
+        assert_int_equal(l4mm_kpool_check(&b->p), L4MM_OK);
+    }
+    assert_true(a->r.want_calls > 0 && a->r.excess_calls > 0);
+    fix_free(a);
+    fix_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +832,7 @@ int main(void)
         cmocka_unit_test(test_kpool_give_inside_oom_above_high_reports_excess),
         cmocka_unit_test(test_kpool_stats_track_lowest_and_crossings),
         cmocka_unit_test(test_kpool_check_detects_corruption),
+        cmocka_unit_test(test_kpool_inline_fast_paths_match_functions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,7 +167,7 @@ static inline void kc_take(struct l4mm_kcache *c, struct kc_slab *s, size_t idx,
 }
 
 /* No partial slab: reuse the kept empty slab or take a page, then allocate from it. */
-static l4mm_status kc_alloc_slow(struct l4mm_kcache *c, void **obj)
+static KP_NOINLINE l4mm_status kc_alloc_slow(struct l4mm_kcache *c, void **obj)
 {
     struct kc_slab *s = c->empty;
     if (s != NULL) {

@@ -178,7 +178,7 @@ l4mm_status l4mm_kpool_give(struct l4mm_kpool *p, void *page)
     return L4MM_OK;
 }
 
-static l4mm_status kp_free_slow(struct l4mm_kpool *p, void *page)
+static KP_NOINLINE l4mm_status kp_free_slow(struct l4mm_kpool *p, void *page)
 {
     if (p->depth != 0)
         return L4MM_EBUSY;
@@ -226,7 +226,7 @@ static l4mm_status kp_pop(struct l4mm_kpool *p, void **page)
 }
 
 /* End of every allocation call that got past validation: levels, crossings, refill request. */
-static void kp_alloc_tail(struct l4mm_kpool *p, bool took)
+static KP_NOINLINE void kp_alloc_tail(struct l4mm_kpool *p, bool took)
 {
     size_t n = p->n;
     if (took) {
@@ -245,7 +245,8 @@ static void kp_alloc_tail(struct l4mm_kpool *p, bool took)
     kp_marks(p);
 }
 
-static l4mm_status kp_alloc_slow(struct l4mm_kpool *p, enum l4mm_kpool_class cls, void **page)
+static KP_NOINLINE l4mm_status kp_alloc_slow(struct l4mm_kpool *p, enum l4mm_kpool_class cls,
+                                             void **page)
 {
     if (p->depth != 0)
         return L4MM_EBUSY;

@@ -7,6 +7,9 @@
 #include "common/glue.h"
 #include <l4mm/kpool.h>
 
+/* Slow paths stay out of line so the fast paths need no callee-saved registers. */
+#define KP_NOINLINE __attribute__((noinline))
+
 /* Pool flags. */
 #define KP_OUTSTANDING 1u /* a want_pages request awaits refill_done/refill_failed */
 #define KP_FAILED      2u /* the pager reported failure since the last free or give */

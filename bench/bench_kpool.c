@@ -1,0 +1,166 @@
+/*
+ * bench_kpool.c - cost of an alloc/free pair: kpool pages and kcache objects.
+ *
+ *   ./bench_kpool               ns per pair (median of L4MM_BENCH_REPS runs)
+ *   valgrind --tool=callgrind --collect-atstart=no --instr-atstart=yes \
+ *       ./bench_kpool --callgrind   instructions: each loop is bracketed separately, run
+ *                                   one at a time with --only=kpool|kpool-inline|kcache|
+ *                                   kcache-churn|empty ("empty": the bare loop, to subtract)
+ *
+ * Steady state, as in a kernel: the pool sits between low and high, the cache has live
+ * objects in a partial page, so neither hits a slow path. "kcache-churn" is the worst common
+ * case of the hysteresis: a cache whose only object is allocated and freed (the page moves
+ * between the empty slot and the partial list every time, but never back to the pool).
+ */
+#include <stdio.h>
+
+#include "bench_util.h"
+#include <l4mm/kpool.h>
+
+#define PS       4096u
+#define NPAGES   256u
+#define ITERS    2000000u
+#define CG_ITERS 100000u
+
+static struct l4mm_kpool pool;
+static struct l4mm_kcache cache;
+static unsigned char *mem;
+
+static void setup(void)
+{
+    mem = aligned_alloc(PS, (size_t)PS * NPAGES);
+    if (mem == NULL)
+        exit(1);
+    memset(mem, 0, (size_t)PS * NPAGES);
+    const struct l4mm_kpool_config cfg = { PS, 8, 16, 512 };
+    if (l4mm_kpool_init(&pool, &cfg, NULL) != L4MM_OK)
+        exit(1);
+    for (size_t i = 0; i < NPAGES; i++)
+        if (l4mm_kpool_give(&pool, mem + i * PS) != L4MM_OK)
+            exit(1);
+    if (l4mm_kcache_init(&cache, &pool, 48, L4MM_KP_NORMAL) != L4MM_OK)
+        exit(1);
+}
+
+static void loop_kpool(unsigned iters)
+{
+    for (unsigned i = 0; i < iters; i++) {
+        void *p;
+        if (l4mm_kpool_alloc(&pool, L4MM_KP_NORMAL, &p) != L4MM_OK)
+            abort();
+        BENCH_KEEP(p);
+        if (l4mm_kpool_free(&pool, p) != L4MM_OK)
+            abort();
+    }
+}
+
+static void loop_kpool_inline(unsigned iters)
+{
+    for (unsigned i = 0; i < iters; i++) {
+        void *p;
+        if (l4mm_kpool_alloc_fast(&pool, L4MM_KP_NORMAL, &p) != L4MM_OK)
+            abort();
+        BENCH_KEEP(p);
+        if (l4mm_kpool_free_fast(&pool, p) != L4MM_OK)
+            abort();
+    }
+}
+
+static void loop_empty(unsigned iters)
+{
+    for (unsigned i = 0; i < iters; i++) {
+        void *p = &pool;
+        BENCH_KEEP(p);
+    }
+}
+
+static void loop_kcache(unsigned iters)
+{
+    for (unsigned i = 0; i < iters; i++) {
+        void *o;
+        if (l4mm_kcache_alloc(&cache, &o) != L4MM_OK)
+            abort();
+        BENCH_KEEP(o);
+        if (l4mm_kcache_free(&cache, o) != L4MM_OK)
+            abort();
+    }
+}
+
+static void *live[8];
+
+static void cache_live(bool on)
+{
+    for (size_t i = 0; i < 8; i++) {
+        if (on ? l4mm_kcache_alloc(&cache, &live[i]) != L4MM_OK
+               : l4mm_kcache_free(&cache, live[i]) != L4MM_OK)
+            abort();
+    }
+}
+
+static double time_ns(void (*fn)(unsigned), unsigned iters)
+{
+    double v[L4MM_BENCH_REPS];
+    fn(iters / 10); /* warm up */
+    for (int r = 0; r < L4MM_BENCH_REPS; r++) {
+        uint64_t t0 = bench_now_ns();
+        fn(iters);
+        v[r] = (double)(bench_now_ns() - t0) / iters;
+    }
+    return bench_median(v, L4MM_BENCH_REPS);
+}
+
+int main(int argc, char **argv)
+{
+    bool cg = false;
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--callgrind") == 0)
+            cg = true;
+        else if (strncmp(argv[i], "--only=", 7) == 0)
+            only = argv[i] + 7;
+    }
+    setup();
+    if (cg) {
+        /* One bracketed loop per run, so Ir / CG_ITERS is that loop's cost per pair
+         * (including the loop's own compare/branch and the calls). */
+        if (only == NULL || strcmp(only, "kpool") == 0) {
+            loop_kpool(16);
+            BENCH_CG_START();
+            loop_kpool(CG_ITERS);
+            BENCH_CG_STOP();
+        } else if (strcmp(only, "kpool-inline") == 0) {
+            loop_kpool_inline(16);
+            BENCH_CG_START();
+            loop_kpool_inline(CG_ITERS);
+            BENCH_CG_STOP();
+        } else if (strcmp(only, "empty") == 0) {
+            BENCH_CG_START();
+            loop_empty(CG_ITERS);
+            BENCH_CG_STOP();
+        } else if (strcmp(only, "kcache") == 0) {
+            cache_live(true);
+            loop_kcache(16);
+            BENCH_CG_START();
+            loop_kcache(CG_ITERS);
+            BENCH_CG_STOP();
+            cache_live(false);
+        } else if (strcmp(only, "kcache-churn") == 0) {
+            loop_kcache(16);
+            BENCH_CG_START();
+            loop_kcache(CG_ITERS);
+            BENCH_CG_STOP();
+        }
+        printf("callgrind: %u pairs measured; instructions/pair = Ir / %u\n", CG_ITERS, CG_ITERS);
+    } else {
+        printf("kpool  alloc+free pair:         %6.2f ns\n", time_ns(loop_kpool, ITERS));
+        printf("kpool  alloc+free pair, inline: %6.2f ns\n", time_ns(loop_kpool_inline, ITERS));
+        cache_live(true);
+        printf("kcache alloc+free pair:         %6.2f ns\n", time_ns(loop_kcache, ITERS));
+        cache_live(false);
+        printf("kcache alloc+free pair (churn): %6.2f ns\n", time_ns(loop_kcache, ITERS));
+    }
+    if (l4mm_kcache_check(&cache) != L4MM_OK || l4mm_kpool_check(&pool) != L4MM_OK)
+        return 1;
+    free(mem);
+    return 0;
+}
