@@ -649,6 +649,82 @@ static void test_x2_sigma0_reply(void **state)
     assert_int_equal(l4mm_x2_sigma0_reply_decode(NULL, 3, &back), L4MM_EINVAL);
 }
 
+static void test_x2_sigma0_request_edge_cases(void **state)
+{
+    struct l4mm_x2_sigma0_req r = { mem(0, 5, 0), true, 0 }, back;
+    uint64_t mr[4];
+    uint32_t mr32[4];
+    size_t n = 0;
+    (void)state;
+    assert_int_equal(l4mm_x2_sigma0_req_encode(&r, mr, &n), L4MM_EINVAL); /* any, order 5 */
+    r = (struct l4mm_x2_sigma0_req){ mem(0x1800, 12, 0), false, 0 };
+    assert_int_equal(l4mm_x2_sigma0_req_encode(&r, mr, &n), L4MM_EINVAL); /* misaligned */
+    r = (struct l4mm_x2_sigma0_req){ mem(0x123456800ULL, 12, 0), false, 0 };
+    assert_int_equal(l4mm_x2_sigma0_req_encode_32(&r, mr32, &n), L4MM_EINVAL); /* extended */
+    /* an I/O fpage request (sigma0_io.cc serves these) */
+    r = (struct l4mm_x2_sigma0_req){ io(0x3f8, 3, 6), false, 0 };
+    assert_int_equal(l4mm_x2_sigma0_req_encode(&r, mr, &n), L4MM_OK);
+    assert_int_equal(mr[1], 0x03f80c26u);
+    assert_int_equal(l4mm_x2_sigma0_req_decode(mr, n, &back), L4MM_OK);
+    assert_true(back.fpage.kind == L4MM_FPAGE_IO && !back.any);
+    /* base all ones with s = 0 or 1: an "any" request for the nilpage / complete space */
+    mr[0] = 0xffffffffffa00002ULL;
+    mr[1] = 0xfffffffffffffc00ULL;
+    assert_int_equal(l4mm_x2_sigma0_req_decode(mr, 3, &back), L4MM_EDECODE);
+    mr[1] = 0xfffffffffffffc10ULL;
+    assert_int_equal(l4mm_x2_sigma0_req_decode(mr, 3, &back), L4MM_EDECODE);
+    /* any request with a nonzero extended word */
+    mr32[0] = 0xffa00003u;
+    mr32[1] = 0xfffffd50u;
+    mr32[2] = 0;
+    mr32[3] = 1;
+    assert_int_equal(l4mm_x2_sigma0_req_decode_32(mr32, 4, &back), L4MM_EDECODE);
+    mr32[3] = 0;
+    assert_int_equal(l4mm_x2_sigma0_req_decode_32(mr32, 4, &back), L4MM_OK);
+    assert_true(back.any && back.fpage.order == 21u);
+    /* extended word on an I/O request */
+    mr32[1] = 0x03f80c26u;
+    mr32[3] = 1;
+    assert_int_equal(l4mm_x2_sigma0_req_decode_32(mr32, 4, &back), L4MM_EDECODE);
+}
+
+/* Every _32 entry point checks its pointers like its 64-bit twin. */
+static void test_x2_32_bit_entry_points_reject_null(void **state)
+{
+    struct l4mm_fpage f = mem(0x1000, 12, 0);
+    struct l4mm_map_item it = { f, 0, false, false, 0 };
+    struct l4mm_x2_acceptor a = { false, false, f };
+    struct l4mm_kip_memdesc d = { 1, 0, false, 0, 0x3ff };
+    struct l4mm_x2_sigma0_req r = { f, false, 0 };
+    uint32_t w[4] = { 0 };
+    unsigned st;
+    size_t n;
+    (void)state;
+    assert_int_equal(l4mm_x2_item_encode_32(NULL, w), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_item_encode_32(&it, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_item_decode_32(NULL, &it), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_item_decode_32(w, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_tag_encode_32(NULL, w), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_tag_decode_32(0, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_acceptor_encode_32(NULL, w), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_acceptor_encode_32(&a, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_acceptor_decode_32(0, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_unmap_status_encode_32(NULL, 0, w), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_unmap_status_encode_32(&f, 0, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_unmap_status_decode_32(0, NULL, &st), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_unmap_status_encode(&f, 0, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_kip_memdesc_encode_32(NULL, w), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_kip_memdesc_encode_32(&d, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_kip_memdesc_decode_32(NULL, &d), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_sigma0_req_encode_32(NULL, w, &n), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_sigma0_req_encode_32(&r, NULL, &n), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_sigma0_req_decode_32(NULL, 3, &r), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_sigma0_reply_encode_32(&it, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_sigma0_reply_decode_32(w, 3, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_fpage_decode_32(0x10, &f), L4MM_OK); /* still usable */
+    assert_true(f.complete);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -669,6 +745,8 @@ int main(void)
         cmocka_unit_test(test_x2_sigma0_request),
         cmocka_unit_test(test_x2_sigma0_request_errors),
         cmocka_unit_test(test_x2_sigma0_reply),
+        cmocka_unit_test(test_x2_sigma0_request_edge_cases),
+        cmocka_unit_test(test_x2_32_bit_entry_points_reject_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -471,6 +471,41 @@ static void test_parse_full_message_of_31_items(void **state)
     assert_true(m.n_items <= L4MM_MSG_MAX_ITEMS);
 }
 
+static void test_l4re_32_bit_entry_points_reject_null(void **state)
+{
+    struct l4mm_fpage f = fp(L4MM_FPAGE_MEM, 0x1000, 12, 0);
+    struct l4mm_map_item it = { f, 0, false, false, 0 };
+    struct l4mm_msgtag t = { 0, 0, 0, 0 };
+    uint32_t w[2] = { 0, 0 };
+    (void)state;
+    assert_int_equal(l4mm_l4re_fpage_decode_32(0, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_l4re_item_encode_32(NULL, w), L4MM_EINVAL);
+    assert_int_equal(l4mm_l4re_item_encode_32(&it, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_l4re_item_decode_32(NULL, &it), L4MM_EINVAL);
+    assert_int_equal(l4mm_l4re_item_decode_32(w, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_l4re_tag_encode_32(NULL, w), L4MM_EINVAL);
+    assert_int_equal(l4mm_l4re_tag_encode_32(&t, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_l4re_tag_decode_32(0, NULL), L4MM_EINVAL);
+    assert_int_equal(l4mm_l4re_item_decode(NULL, &it), L4MM_EINVAL);
+    assert_int_equal(l4mm_l4re_tag_decode_32(0x2, &t), L4MM_OK); /* still usable */
+    assert_int_equal(t.untyped, 2u);
+}
+
+static void test_parse_32_bit_refusals(void **state)
+{
+    uint32_t mr[8] = { 0x100u, 0x8u, 0x0u, 0xcu, 0x0u, 0, 0, 0 }; /* X.2: map + ctrlxfer */
+    struct l4mm_msg m;
+    (void)state;
+    assert_int_equal(l4mm_x2_msg_parse_32(mr, 5, &m), L4MM_EDECODE);
+    assert_int_equal(l4mm_x2_msg_parse_32(mr, 0, &m), L4MM_EDECODE);
+    mr[0] = 0x80u;
+    assert_int_equal(l4mm_x2_msg_parse_32(mr, 3, &m), L4MM_OK);
+    assert_int_equal(m.n_items, 1u);
+    assert_int_equal(l4mm_l4re_msg_parse_32(mr, 2, &m), L4MM_EDECODE); /* 2 items, 2 words */
+    assert_int_equal(l4mm_l4re_msg_parse_32(NULL, 2, &m), L4MM_EINVAL);
+    assert_int_equal(l4mm_x2_msg_parse_32(mr, 3, NULL), L4MM_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,6 +521,8 @@ int main(void)
         cmocka_unit_test(test_parse_never_reads_past_n_mr),
         cmocka_unit_test(test_l4re_parse),
         cmocka_unit_test(test_parse_full_message_of_31_items),
+        cmocka_unit_test(test_l4re_32_bit_entry_points_reject_null),
+        cmocka_unit_test(test_parse_32_bit_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

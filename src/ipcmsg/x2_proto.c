@@ -258,8 +258,6 @@ static l4mm_status s0req_enc(const struct l4mm_x2_sigma0_req *r, unsigned wb, ui
         st = l4mm_ipcmsg_x2_fpage_enc(&f, wb, &fw);
         if (st != L4MM_OK)
             return st;
-        if (high == 0u && tag.untyped == 3u)
-            return L4MM_EINVAL;
         /* base bits all ones would read as "any page" */
         if (f.kind == L4MM_FPAGE_MEM && (fw >> 10) == (ipcmsg_wmask(wb) >> 10) && high == 0u)
             return L4MM_EINVAL;
