@@ -240,6 +240,21 @@ static void syscall(struct thread *t, struct regs *r)
         break;
     }
     case SYS_UNMAP: mm_unmap(t, r->rdi, (unsigned)r->rsi); break;
+    case SYS_FRAME_USED: {
+        /* sigma0 frees a dead task's frames only if no other space still maps them (a
+         * grant may have moved a frame to a live task) */
+        unsigned sp, used = 0;
+        l4mm_mapping *m;
+        if (t->tid != TID_SIGMA0) {
+            set_result(t, L4MM_EPERM, r->rsi);
+            break;
+        }
+        for (sp = 0; sp < NTHREADS; sp++)
+            if (sp != TID_SIGMA0 && l4mm_mapdb_find(&mapdb, r->rdi, sp, &m) == L4MM_OK)
+                used = 1;
+        set_result(t, used, r->rsi);
+        break;
+    }
     case SYS_EXIT:
         kprintf("[kernel] task %s exited\n", t->name);
         t->state = T_DEAD;

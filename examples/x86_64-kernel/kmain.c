@@ -189,7 +189,7 @@ static void give_sigma0(void)
             while (o < 30 && !(a & ((1ull << (o + 1)) - 1)) && a + (1ull << (o + 1)) <= hi)
                 o++;
             st = l4mm_mapdb_root(&mapdb, TID_SIGMA0, a, a, o, L4MM_RWX, &m);
-            if (st != L4MM_OK)
+            if (st != L4MM_OK || !mm_add_root(a, o, m))
                 panic("mapdb root");
             if (!first)
                 first = m;

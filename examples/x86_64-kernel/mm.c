@@ -32,6 +32,41 @@ bool verbose_va(uint64_t va)
     return va < VA_HOG;
 }
 
+/* sigma0's roots, in address order: the kernel's own index (the database keeps none, and a
+ * find by address scans every node), so a sigma0 fpage finds its root in O(roots). */
+#define MAX_ROOTS 64u
+static struct {
+    uint64_t paddr, size;
+    l4mm_mapping *m;
+} roots[MAX_ROOTS];
+static unsigned nroots;
+
+bool mm_add_root(uint64_t paddr, unsigned order, l4mm_mapping *m)
+{
+    if (nroots == MAX_ROOTS)
+        return false;
+    roots[nroots].paddr = paddr;
+    roots[nroots].size = 1ull << order;
+    roots[nroots].m = m;
+    nroots++;
+    return true;
+}
+
+/* sigma0's root covering [pa, pa + size), or ENOENT */
+static l4mm_status sigma0_root(uint64_t pa, uint64_t size, l4mm_mapping **out)
+{
+    unsigned i;
+    for (i = 0; i < nroots; i++) {
+        if (pa >= roots[i].paddr && pa - roots[i].paddr < roots[i].size) {
+            if (size > roots[i].size - (pa - roots[i].paddr))
+                return L4MM_ENOENT;
+            *out = roots[i].m;
+            return L4MM_OK;
+        }
+    }
+    return L4MM_ENOENT;
+}
+
 static struct l4mm_kpool_stats pool_stats(void)
 {
     struct l4mm_kpool_stats s;
@@ -324,7 +359,7 @@ l4mm_status mm_item(struct thread *src, struct thread *dst, const struct l4mm_ma
         (to < U_BOOT_END && to + size > U_IMAGE))
         return refuse(src, dst, it, L4MM_EINVAL, "bad target address");
     if (src->tid == TID_SIGMA0) {
-        st = l4mm_mapdb_find(&mapdb, f->base, TID_SIGMA0, &m);
+        st = sigma0_root(f->base, 1ull << f->order, &m);
         if (st != L4MM_OK)
             return refuse(src, dst, it, st, "sigma0 does not own that frame");
     } else {
@@ -390,7 +425,7 @@ void mm_refill_reply(const uint64_t *mr, size_t n_mr)
     if (st != L4MM_OK) {
         kprintf("[kpool] malformed refill reply from sigma0 refused (%s)\n", l4mm_strerror(st));
     } else if (!f->nil && f->kind == L4MM_FPAGE_MEM && f->order >= 12 && f->order <= 21 &&
-               l4mm_mapdb_find(&mapdb, f->base, TID_SIGMA0, &root) == L4MM_OK) {
+               sigma0_root(f->base, 1ull << f->order, &root) == L4MM_OK) {
         l4mm_mapdb_info(root, &ri);
         if (ri.depth == 0 && f->base + (1ull << f->order) <= ri.paddr + (1ull << ri.order))
             for (a = f->base; a < f->base + (1ull << f->order); a += PAGE)
@@ -461,7 +496,7 @@ void mm_unmap(struct thread *t, uint64_t word, unsigned flags)
         l4mm_mapping **sh;
         uint64_t *pte = vm_pte(t, f.base, &sh);
         if (t->tid == TID_SIGMA0)
-            st = l4mm_mapdb_find(&mapdb, f.base, TID_SIGMA0, &m);
+            st = sigma0_root(f.base, 1ull << f.order, &m);
         else if (!pte || !*sh)
             st = L4MM_ENOENT;
         else

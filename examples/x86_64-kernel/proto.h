@@ -17,10 +17,11 @@
 
 /* System calls: rax = number, arguments in rdi, rsi, rdx; result in rax (0 = ok),
  * rsi = sender tid after a receive. Message registers live in the task's UTCB page. */
-#define SYS_IPC   1u /* rdi = send-to (TID_NIL: none), rsi = receive-from (NIL/ANY/tid)  */
-#define SYS_PRINT 2u /* rdi = length of the text in utcb->text                          */
-#define SYS_UNMAP 3u /* rdi = X.2 fpage word (rights to remove), rsi = flags (1: self)  */
-#define SYS_EXIT  4u
+#define SYS_IPC        1u /* rdi = send-to (TID_NIL: none), rsi = receive-from (NIL/ANY/tid)  */
+#define SYS_PRINT      2u /* rdi = length of the text in utcb->text                          */
+#define SYS_UNMAP      3u /* rdi = X.2 fpage word (rights to remove), rsi = flags (1: self)  */
+#define SYS_EXIT       4u
+#define SYS_FRAME_USED 5u /* sigma0 only: rdi = frame; rax = 1 if another space maps it   */
 
 /* User layout (every task the same): image, stack and UTCB inside one 2 MiB region that the
  * kernel installs at boot; everything else is mapped by pagers through the mapping

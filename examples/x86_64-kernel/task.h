@@ -65,6 +65,7 @@ unsigned vm_teardown(struct thread *t, bool give);
 
 /* mm.c */
 void mm_init(void);
+bool mm_add_root(uint64_t paddr, unsigned order, l4mm_mapping *m);
 extern bool verbose_va(uint64_t va);
 l4mm_status mm_item(struct thread *src, struct thread *dst, const struct l4mm_map_item *it,
                     bool verbose);

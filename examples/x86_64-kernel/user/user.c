@@ -240,16 +240,21 @@ static void sigma0_refill(void)
 
 static void sigma0_died(uint64_t tid)
 {
-    uint64_t i, n = 0;
+    uint64_t i, n = 0, kept = 0;
     for (i = 0; i < MAX_FRAMES; i++) {
         if (owner[i] == tid) {
+            if (sys2(SYS_FRAME_USED, i << 12, 0, NULL) != 0) {
+                kept++; /* granted on to a live task: not free */
+                continue;
+            }
             owner[i] = 0;
             if (l4mm_buddy_free(&buddy, i << 12, 0) == L4MM_OK)
                 n++;
         }
     }
-    uprintf("task %u is gone: %u frames back into the buddy; check %s", tid, n,
-            l4mm_strerror(l4mm_buddy_check(&buddy)));
+    uprintf("task %u is gone: %u frames back into the buddy (%u still mapped elsewhere); "
+            "check %s",
+            tid, n, kept, l4mm_strerror(l4mm_buddy_check(&buddy)));
 }
 
 __attribute__((noreturn)) static void sigma0_main(void)
