@@ -168,14 +168,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 md.head[x - md.xb] = (unsigned char)(k + 1u);
             }
             break;
-        case 3: { /* alloc_in [x, x + cnt) */
-            uint64_t hi = x + cnt;
-            got = l4mm_buddy_alloc_in(&b, k, addr, hi << md.us, &out);
-            want = k > md.mo || cnt == 0 || (hi << md.us) >> md.us != hi ? L4MM_EINVAL
-                   : exists(k, x, hi - 1u)                               ? L4MM_OK
-                                                                         : L4MM_ENOMEM;
-            if ((hi << md.us) >> md.us != hi)
-                break; /* window wrapped: not modelled */
+        case 3: { /* alloc_in [addr, hi_addr), addresses may wrap: compare as addresses */
+            uint64_t hi = x + cnt, hia = hi << md.us;
+            got = l4mm_buddy_alloc_in(&b, k, addr, hia, &out);
+            want = k > md.mo || addr >= hia                        ? L4MM_EINVAL
+                   : exists(k, addr >> md.us, (hia >> md.us) - 1u) ? L4MM_OK
+                                                                   : L4MM_ENOMEM;
+            hi = hia >> md.us;
             REQUIRE(got == want);
             if (got == L4MM_OK) {
                 x = out >> md.us;

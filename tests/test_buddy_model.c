@@ -31,7 +31,7 @@
 #define MODEL_SANITIZED 0
 #endif
 
-#define MAXU 320
+#define MAXU 256
 
 enum { RES = 0, FREE = 1, ALLOC = 2 };
 
@@ -155,7 +155,7 @@ static void compare(void)
     assert_int_equal(a.largest_free_order, e.largest_free_order);
     for (unsigned k = 0; k < 64; k++)
         assert_int_equal(a.free_blocks[k], e.free_blocks[k]);
-    for (uint64_t i = 0; i < md.n; i++) {
+    for (uint64_t i = 0; i < md.n && (ops_done & 7u) == 0; i++) { /* every 8th op */
         int s = -1;
         assert_int_equal(l4mm_buddy_unit_state(&bd, (md.xb + i) << md.us, &s), L4MM_OK);
         assert_int_equal(s, md.st[i]);

@@ -20,55 +20,59 @@
 static inline void wr(struct l4mm_buddy *b, uint64_t w, uint64_t v)
 {
     uint64_t old = b->meta[w];
-    b->sig += bd_mix(w, v) - bd_mix(w, old);
+    b->sig += (v - old) * bd_key(w);
     b->meta[w] = v;
 }
 
 /* Set (on) or clear bit idx of summary layer 1 of hierarchy `raw`, and propagate upward as
- * long as a word's zero-ness changes. */
+ * long as a word's zero-ness changes. Summary words are not in the signature: check()
+ * recomputes every one of them from its children. */
 static void sum_update(struct l4mm_buddy *b, unsigned k, int raw, uint64_t idx, int on)
 {
     const struct l4mm_buddy_bm *m = &b->bm[k];
-    uint64_t cur = raw ? (uint64_t)m->leaf + m->nw : m->leaf;
+    uint64_t nw1 = (uint64_t)m->nw - 1u;
+    uint64_t *p = b->meta + m->leaf + (raw ? m->nw : 0u);
     for (unsigned j = 1; j <= m->nl; j++) {
-        uint64_t s = bd_lsz(m, j), w, old, nv;
-        if (raw) {
-            w = cur + (idx >> 6);
-            cur += s;
+        uint64_t s = (nw1 >> (6u * j)) + 1u, *w, old, bit = (uint64_t)1 << (idx & 63u);
+        if (!raw)
+            p -= s;
+        w = p + (idx >> 6);
+        old = *w;
+        if (on) {
+            *w = old | bit;
+            if (old)
+                return;
         } else {
-            cur -= s;
-            w = cur + (idx >> 6);
+            *w = old & ~bit;
+            if (old & ~bit)
+                return;
         }
-        old = b->meta[w];
-        if (on)
-            nv = old | ((uint64_t)1 << (idx & 63u));
-        else
-            nv = old & ~((uint64_t)1 << (idx & 63u));
-        wr(b, w, nv);
-        if ((old != 0) == (nv != 0))
-            return;
+        if (raw)
+            p += s;
         idx >>= 6;
     }
 }
 
 /* Replace leaf word wi (index within bitmap k) by v, maintaining both summaries. */
-static void leaf_set(struct l4mm_buddy *b, unsigned k, uint64_t wi, uint64_t v)
+static inline void leaf_set(struct l4mm_buddy *b, unsigned k, uint64_t wi, uint64_t v)
 {
     const struct l4mm_buddy_bm *m = &b->bm[k];
     uint64_t w = m->leaf + wi, old = b->meta[w];
     wr(b, w, v);
-    if ((old != 0) != (v != 0))
+    if (m->nl == 0)
+        return; /* a single leaf word: no summaries */
+    if (L4MM_UNLIKELY((old != 0) != (v != 0)))
         sum_update(b, k, 1, wi, v != 0);
     if (k != L4MM_BUDDY_A0) {
         int t = k == b->top;
         uint64_t fo = bd_freebits(old, t), fn = bd_freebits(v, t);
-        if ((fo != 0) != (fn != 0))
+        if (L4MM_UNLIKELY((fo != 0) != (fn != 0)))
             sum_update(b, k, 0, wi, fn != 0);
     }
 }
 
 /* Flip the free-block bit of node (k, q); counters follow. */
-static void fset(struct l4mm_buddy *b, unsigned k, uint64_t q)
+static inline void fset(struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
     uint64_t i = q - bd_lb(b, k);
     uint64_t w = b->bm[k].leaf + (i >> 6);
@@ -78,7 +82,7 @@ static void fset(struct l4mm_buddy *b, unsigned k, uint64_t q)
     b->free_units += bd_bit(k);
 }
 
-static void fclr(struct l4mm_buddy *b, unsigned k, uint64_t q)
+static inline void fclr(struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
     uint64_t i = q - bd_lb(b, k);
     uint64_t w = b->bm[k].leaf + (i >> 6);
@@ -89,7 +93,7 @@ static void fclr(struct l4mm_buddy *b, unsigned k, uint64_t q)
 }
 
 /* Mark (on) or unmark node (k, t) as an allocated block. */
-static void mark(struct l4mm_buddy *b, unsigned k, uint64_t t, int on)
+static inline void mark(struct l4mm_buddy *b, unsigned k, uint64_t t, int on)
 {
     unsigned id = k == 0 ? (unsigned)L4MM_BUDDY_A0 : k - 1u;
     uint64_t i = k == 0 ? t - b->xb : (t << 1) - bd_lb(b, k - 1u);

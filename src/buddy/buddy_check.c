@@ -3,8 +3,9 @@
  *
  * The full check cross-checks every meaningful bit:
  *   1. struct: magic, seal over the geometry, layout recomputed from the geometry;
- *   2. signature: the sum of bd_mix(i, word) over all metadata words equals b->sig, so any
- *      damage confined to one word is found with certainty;
+ *   2. signature: the sum of bd_mix(i, word) over all leaf words equals b->sig, so any
+ *      damage confined to one leaf word is found with certainty (summary words need no
+ *      signature: each is recomputed exactly in 3.);
  *   3. summaries: every summary word recomputed from its children, padding bits zero;
  *   4. parse: a depth-first walk of the node tree classifies every unit as free, allocated or
  *      reserved; every block found must lie wholly inside the range; the number of leaf bits
@@ -170,8 +171,11 @@ l4mm_status l4mm_buddy_check(const struct l4mm_buddy *b)
             return L4MM_ECORRUPT;
     if (b->top != l4mm_buddy_top(b->xb, b->xl, b->max_order))
         return L4MM_ECORRUPT;
-    for (size_t i = 0; i < b->meta_words; i++)
-        sig += bd_mix(i, b->meta[i]);
+    for (unsigned k = 0; k <= b->top + 1u; k++) {
+        const struct l4mm_buddy_bm *m = &b->bm[k <= b->top ? k : (unsigned)L4MM_BUDDY_A0];
+        for (uint64_t i = m->leaf; i < (uint64_t)m->leaf + m->nw; i++)
+            sig += bd_mix(i, b->meta[i]);
+    }
     if (sig != b->sig)
         return L4MM_ECORRUPT;
     for (unsigned k = 0; k <= b->top + 1u; k++) {

@@ -114,11 +114,16 @@ static inline uint64_t bd_freebits(uint64_t w, int is_top)
     return w & ~(p | (p << 1));
 }
 
-/* Word signature: injective in v for a fixed index, 0 for a zero word. */
+/* Word signature: v times an odd per-index constant, so it is 0 for a zero word, injective
+ * in v for a fixed index, and a write updates it with one multiply of the difference. */
+static inline uint64_t bd_key(uint64_t i)
+{
+    return ((i << 1) | 1u) * 0x9e3779b97f4a7c15ull;
+}
+
 static inline uint64_t bd_mix(uint64_t i, uint64_t v)
 {
-    uint64_t k = i * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull;
-    return (v ^ k) * 0xd6e8feb86659fd93ull - k * 0xd6e8feb86659fd93ull;
+    return v * bd_key(i);
 }
 
 /* Size in words of summary layer j (layer 0 = leaf) of a bitmap with nw leaf words. */
