@@ -25,6 +25,9 @@ struct change {
 struct env {
     size_t allocs, frees;
     int fail_after; /* < 0: never fail; otherwise allocations left before failing */
+    uintptr_t fake; /* non-zero: the next allocation returns this address (never used) */
+    uintptr_t fake_given;
+    size_t fakes_freed;
     size_t nlog;
     struct change log[LOG_MAX];
     struct l4mm_mapdb db;
@@ -37,6 +40,12 @@ static void *t_alloc(void *ctx)
         return NULL;
     if (e->fail_after > 0)
         e->fail_after--;
+    if (e->fake) {
+        void *p = (void *)e->fake;
+        e->fake_given = e->fake;
+        e->fake = 0;
+        return p;
+    }
     e->allocs++;
     return malloc(L4MM_MAPDB_NODE_SIZE);
 }
@@ -44,6 +53,11 @@ static void *t_alloc(void *ctx)
 static void t_free(void *ctx, void *node)
 {
     struct env *e = ctx;
+    if ((uintptr_t)node == e->fake_given) { /* a fake handed back */
+        e->fake_given = 0;
+        e->fakes_freed++;
+        return;
+    }
     e->frees++;
     memset(node, 0xa5, L4MM_MAPDB_NODE_SIZE);
     free(node);
@@ -268,6 +282,24 @@ static void test_mapdb_root_enomem_changes_nothing(void **state)
     assert_null(e->db.head);
     e->fail_after = -1;
     mk_root(e, 1, 0, 0, KB4, 7);
+}
+
+static void test_mapdb_node_outside_window_or_misaligned_returns_enomem(void **state)
+{
+    struct env *e = *state;
+    l4mm_mapping *r = mk_root(e, 1, 0, 0, MB2, L4MM_RWX);
+    l4mm_mapping *o = NULL;
+    if (sizeof(uintptr_t) == 8) {
+        e->fake = (uintptr_t)r + ((uintptr_t)1 << 36); /* 64 GiB away: outside the window */
+        assert_int_equal(l4mm_mapdb_map(&e->db, r, 0, KB4, 2, 0, 7, &o), L4MM_ENOMEM);
+        assert_int_equal(e->fakes_freed, 1);
+    }
+    e->fake = (uintptr_t)r + 4u; /* not 8-byte aligned */
+    assert_int_equal(l4mm_mapdb_map(&e->db, r, 0, KB4, 2, 0, 7, &o), L4MM_ENOMEM);
+    assert_int_equal(e->fakes_freed, sizeof(uintptr_t) == 8 ? 2 : 1);
+    assert_null(o);
+    assert_int_equal(e->db.nodes, 1);
+    assert_int_equal(e->nlog, 0);
 }
 
 /* ---- map --------------------------------------------------------------------------------- */
@@ -574,6 +606,23 @@ static void test_mapdb_unmap_step_rejects_bad_arguments(void **state)
     assert_int_equal(info_of(r).rights, L4MM_RWX);
 }
 
+static void test_mapdb_unmap_step_rights_zero_finishes_at_once(void **state)
+{
+    struct env *e = *state;
+    l4mm_mapping *r = mk_root(e, 1, 0, 0, MB2, L4MM_RWX);
+    mk_map(e, r, 0, KB4, 2, 0, L4MM_RWX);
+    struct l4mm_mapdb_op op;
+    assert_int_equal(l4mm_mapdb_unmap_start(&e->db, &op, r, 0, L4MM_UNMAP_SELF), L4MM_OK);
+    assert_int_equal(l4mm_mapdb_unmap_step(&e->db, &op, 1), L4MM_OK);
+    assert_int_equal(e->nlog, 0);
+    assert_int_equal(e->db.nodes, 2);
+    /* the same record, reused at once, with a budget large enough finishes in one step */
+    assert_int_equal(l4mm_mapdb_unmap_start(&e->db, &op, r, L4MM_RWX, L4MM_UNMAP_SELF), L4MM_OK);
+    assert_int_equal(l4mm_mapdb_unmap_step(&e->db, &op, 100), L4MM_OK);
+    assert_int_equal(e->nlog, 2);
+    assert_int_equal(e->db.nodes, 0);
+}
+
 static void test_mapdb_unmap_step_respects_budget_and_finishes(void **state)
 {
     struct env *e = *state;
@@ -832,6 +881,7 @@ int main(void)
         T(test_mapdb_root_rejects_bad_arguments),
         T(test_mapdb_root_accepts_top_of_address_space),
         T(test_mapdb_root_enomem_changes_nothing),
+        T(test_mapdb_node_outside_window_or_misaligned_returns_enomem),
         T(test_mapdb_map_intersects_rights_and_sets_depth),
         T(test_mapdb_map_same_size_child),
         T(test_mapdb_map_empty_rights_returns_eperm),
@@ -848,6 +898,7 @@ int main(void)
         T(test_mapdb_unmap_self_partial_keeps_mapping),
         T(test_mapdb_unmap_start_rejects_bad_arguments_and_does_no_work),
         T(test_mapdb_unmap_step_rejects_bad_arguments),
+        T(test_mapdb_unmap_step_rights_zero_finishes_at_once),
         T(test_mapdb_unmap_step_respects_budget_and_finishes),
         T(test_mapdb_unmap_step_covers_mappings_created_meanwhile),
         T(test_mapdb_unmap_step_finishes_when_target_deleted),

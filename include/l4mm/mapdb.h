@@ -19,7 +19,7 @@
  *    (at 4 KiB pages: virtual and physical addresses below 4 PiB and 1 PiB);
  *  - depth <= ::L4MM_MAPDB_MAX_DEPTH (256 levels counting the root);
  *  - all nodes of one database lie in a 32 GiB window of addresses (links are 32-bit
- *    indices); a node outside it is given back and the call fails with ::L4MM_ENOMEM.
+ *    indices); a node outside it is given back and the call fails with L4MM_ENOMEM.
  *
  * Thread-safety: none inside; one instance is used by one thread at a time (the caller
  * serialises, e.g. one lock per database). Callbacks run synchronously, from inside the
@@ -60,7 +60,7 @@ struct l4mm_mapdb_ops {
     /**
      * @brief Returns an 8-byte aligned block of ::L4MM_MAPDB_NODE_SIZE bytes, or NULL.
      * @param ctx l4mm_mapdb_ops::ctx.
-     * @return the block, or NULL (the calling operation then fails with ::L4MM_ENOMEM).
+     * @return the block, or NULL (the calling operation then fails with L4MM_ENOMEM).
      */
     void *(*node_alloc)(void *ctx);
     /**
@@ -133,7 +133,7 @@ struct l4mm_mapdb_op {
  * @param db the instance (any memory; overwritten).
  * @param ops environment; copied, so it need not outlive the call. node_alloc and node_free
  *            are required, changed may be NULL.
- * @return ::L4MM_OK; ::L4MM_EINVAL if db or ops is NULL or node_alloc/node_free is NULL
+ * @return L4MM_OK; L4MM_EINVAL if db or ops is NULL or node_alloc/node_free is NULL
  *         (db unchanged).
  * @par Cost O(1). Never calls ops.
  */
@@ -147,13 +147,13 @@ l4mm_status l4mm_mapdb_init(struct l4mm_mapdb *db, const struct l4mm_mapdb_ops *
  * @param vaddr where the holder has it; aligned to 2^order.
  * @param paddr physical start; aligned to 2^order.
  * @param order log2 of the size, <= ::L4MM_MAPDB_MAX_ORDER.
- * @param rights 1..::L4MM_RWX.
+ * @param rights 1..L4MM_RWX.
  * @param out receives the handle.
- * @return ::L4MM_OK: new root, or the existing root with the same space, vaddr, paddr and
+ * @return L4MM_OK: new root, or the existing root with the same space, vaddr, paddr and
  *         order (then nothing is allocated or changed and `rights` is ignored);
- *         ::L4MM_EINVAL: NULL db/out, order too large, misaligned or unencodable address,
- *         rights 0 or above RWX; ::L4MM_EBUSY: the range overlaps another root's;
- *         ::L4MM_ENOMEM: node_alloc failed or gave a node outside the window.
+ *         L4MM_EINVAL: NULL db/out, order too large, misaligned or unencodable address,
+ *         rights 0 or above RWX; L4MM_EBUSY: the range overlaps another root's;
+ *         L4MM_ENOMEM: node_alloc failed or gave a node outside the window.
  * @par Cost O(total nodes) (it scans the forest for roots), one node_alloc. Never calls
  *      changed.
  */
@@ -169,12 +169,12 @@ l4mm_status l4mm_mapdb_root(struct l4mm_mapdb *db, l4mm_space_id space, l4mm_add
  * @param order log2 of the child's size, <= from's order.
  * @param to the new holder.
  * @param to_vaddr where `to` gets it; aligned to 2^order.
- * @param rights requested rights, <= ::L4MM_RWX.
+ * @param rights requested rights, <= L4MM_RWX.
  * @param out receives the new handle.
- * @return ::L4MM_OK; ::L4MM_EINVAL: NULL argument, piece not inside from, misaligned or
+ * @return L4MM_OK; L4MM_EINVAL: NULL argument, piece not inside from, misaligned or
  *         unencodable address, rights above RWX, or from is at ::L4MM_MAPDB_MAX_DEPTH (the
- *         depth limit: the child would be too deep); ::L4MM_EPERM: rights & from.rights is
- *         empty; ::L4MM_ENOMEM: node_alloc failed (or its node is outside the window).
+ *         depth limit: the child would be too deep); L4MM_EPERM: rights & from.rights is
+ *         empty; L4MM_ENOMEM: node_alloc failed (or its node is outside the window).
  *         On error nothing changes.
  * @par Cost O(1) plus one node_alloc. Never calls changed (the new mapping is the caller's
  *      to install).
@@ -190,12 +190,12 @@ l4mm_status l4mm_mapdb_map(struct l4mm_mapdb *db, l4mm_mapping *from, l4mm_addr_
  * @param m a live mapping; not the target of a registered budgeted unmap.
  * @param to the new holder.
  * @param to_vaddr where `to` gets it; aligned to 2^m.order.
- * @param rights requested rights, <= ::L4MM_RWX.
+ * @param rights requested rights, <= L4MM_RWX.
  * @param out receives the handle.
- * @return ::L4MM_OK: `changed` reported m's old holder's loss (new_rights 0) and, if rights
+ * @return L4MM_OK: `changed` reported m's old holder's loss (new_rights 0) and, if rights
  *         were reduced, every reduction/deletion in m's subtree (as by unmap, children first);
- *         ::L4MM_EINVAL: NULL argument, misaligned or unencodable to_vaddr, rights above RWX;
- *         ::L4MM_EPERM: rights & m.rights empty; ::L4MM_EBUSY: m is the target of a registered
+ *         L4MM_EINVAL: NULL argument, misaligned or unencodable to_vaddr, rights above RWX;
+ *         L4MM_EPERM: rights & m.rights empty; L4MM_EBUSY: m is the target of a registered
  *         budgeted unmap. On error nothing changes.
  * @par Cost O(1) (+ O(registered ops) if m is referenced by one); with reduced rights
  *      O(size of m's subtree). Never allocates.
@@ -208,9 +208,9 @@ l4mm_status l4mm_mapdb_grant(struct l4mm_mapdb *db, l4mm_mapping *m, l4mm_space_
  *        ::L4MM_UNMAP_SELF); deletes those left with no rights, each after its descendants.
  * @param db the instance.
  * @param m a live mapping.
- * @param rights rights to remove, <= ::L4MM_RWX; 0 does nothing.
+ * @param rights rights to remove, <= L4MM_RWX; 0 does nothing.
  * @param flags 0 or ::L4MM_UNMAP_SELF.
- * @return ::L4MM_OK; ::L4MM_EINVAL: NULL db or m, rights above RWX, unknown flags (nothing
+ * @return L4MM_OK; L4MM_EINVAL: NULL db or m, rights above RWX, unknown flags (nothing
  *         changes).
  * @par Cost unbounded: O(2 * size of m's subtree) node visits, one `changed` per mapping
  *      whose rights change, one node_free per deleted mapping, plus O(registered ops) for each
@@ -224,9 +224,9 @@ l4mm_status l4mm_mapdb_unmap(struct l4mm_mapdb *db, l4mm_mapping *m, unsigned ri
  * @param db the instance.
  * @param op caller-owned record, not currently registered.
  * @param m a live mapping.
- * @param rights rights to remove, <= ::L4MM_RWX (0: the first step finishes).
+ * @param rights rights to remove, <= L4MM_RWX (0: the first step finishes).
  * @param flags 0 or ::L4MM_UNMAP_SELF.
- * @return ::L4MM_OK: registered; ::L4MM_EINVAL: NULL argument, rights above RWX, unknown
+ * @return L4MM_OK: registered; L4MM_EINVAL: NULL argument, rights above RWX, unknown
  *         flags, or op already registered (nothing changes).
  * @par Cost O(registered ops). Never calls ops.
  */
@@ -239,9 +239,9 @@ l4mm_status l4mm_mapdb_unmap_start(struct l4mm_mapdb *db, struct l4mm_mapdb_op *
  * @param db the instance.
  * @param op a registered operation of db.
  * @param budget maximum nodes to visit, >= 1.
- * @return ::L4MM_EAGAIN: budget spent, more to do (state consistent; any operation may run
- *         before the next step); ::L4MM_OK: finished (also when m was deleted meanwhile),
- *         op is unregistered and free; ::L4MM_EINVAL: NULL argument, budget 0, or op not
+ * @return L4MM_EAGAIN: budget spent, more to do (state consistent; any operation may run
+ *         before the next step); L4MM_OK: finished (also when m was deleted meanwhile),
+ *         op is unregistered and free; L4MM_EINVAL: NULL argument, budget 0, or op not
  *         registered with db (nothing changes).
  * @par Cost O(budget + registered ops). All steps together visit each node of m's subtree
  *      twice (once to find its end, once to update it), as the unbounded unmap does.
@@ -254,7 +254,7 @@ l4mm_status l4mm_mapdb_unmap_step(struct l4mm_mapdb *db, struct l4mm_mapdb_op *o
  * @param paddr physical address.
  * @param space holder.
  * @param out receives the handle (any qualifying mapping).
- * @return ::L4MM_OK; ::L4MM_EINVAL: NULL db or out; ::L4MM_ENOENT: none.
+ * @return L4MM_OK; L4MM_EINVAL: NULL db or out; L4MM_ENOENT: none.
  * @par Cost O(total nodes): a linear scan of the forest (the database keeps no index, by
  *      design: it may allocate nothing but nodes). Never changes anything.
  */
@@ -274,7 +274,7 @@ void l4mm_mapdb_info(const l4mm_mapping *m, struct l4mm_mapping_info *out);
  *        (a root first, no depth jump), child rights and range inside the parent's, encodable
  *        fields, root ranges disjoint, node count, registered operations well formed.
  * @param db the instance.
- * @return ::L4MM_OK; ::L4MM_EINVAL: db NULL; ::L4MM_ECORRUPT: damage found. Never asserts;
+ * @return L4MM_OK; L4MM_EINVAL: db NULL; L4MM_ECORRUPT: damage found. Never asserts;
  *         a link outside the range of node addresses ever handed out is reported, not
  *         followed.
  * @par Cost O(total nodes + roots^2 + registered ops); 1 KiB of stack (the path to the
