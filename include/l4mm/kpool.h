@@ -183,6 +183,7 @@ l4mm_status l4mm_kpool_give(struct l4mm_kpool *p, void *page);
  * @return L4MM_OK (also when no request is outstanding: then nothing changes);
  *         L4MM_EINVAL iff `p` is NULL; L4MM_EBUSY iff called from inside a hook.
  * @note Cost: O(1). Never calls a hook.
+ *       Thread-safety: caller serialises calls on the pool.
  */
 l4mm_status l4mm_kpool_refill_done(struct l4mm_kpool *p);
 
@@ -193,6 +194,7 @@ l4mm_status l4mm_kpool_refill_done(struct l4mm_kpool *p);
  * @return L4MM_OK (also when no request is outstanding: then nothing changes);
  *         L4MM_EINVAL iff `p` is NULL; L4MM_EBUSY iff called from inside a hook.
  * @note Cost: O(1). Never calls a hook.
+ *       Thread-safety: caller serialises calls on the pool.
  */
 l4mm_status l4mm_kpool_refill_failed(struct l4mm_kpool *p);
 
@@ -232,6 +234,7 @@ l4mm_status l4mm_kpool_alloc(struct l4mm_kpool *p, enum l4mm_kpool_class cls, vo
  *         for what is detected with and without L4MM_HARDEN). On error nothing changes.
  * @note Cost: O(1) plus an `excess_pages` call when n rises above high. Clears a reported
  *      pager failure. Never calls `want_pages` or `oom`.
+ *      Thread-safety: caller serialises calls on the pool.
  */
 l4mm_status l4mm_kpool_free(struct l4mm_kpool *p, void *page);
 
@@ -242,6 +245,7 @@ l4mm_status l4mm_kpool_free(struct l4mm_kpool *p, void *page);
  * @return L4MM_OK; L4MM_EINVAL iff `p` or `page` is NULL; L4MM_EBUSY iff called from
  *         inside a hook; L4MM_ENOMEM iff n <= low. On error nothing changes.
  * @note Cost: O(1). Never calls a hook.
+ *       Thread-safety: caller serialises calls on the pool.
  */
 l4mm_status l4mm_kpool_reclaim(struct l4mm_kpool *p, void **page);
 
@@ -250,6 +254,7 @@ l4mm_status l4mm_kpool_reclaim(struct l4mm_kpool *p, void **page);
  * @param p   the pool (NULL: `out` untouched).
  * @param out out: the counters (NULL: nothing happens).
  * @note Cost: O(1). Read-only; allowed from hooks.
+ *       Thread-safety: caller serialises calls on the pool.
  */
 void l4mm_kpool_stats(const struct l4mm_kpool *p, struct l4mm_kpool_stats *out);
 
@@ -259,6 +264,7 @@ void l4mm_kpool_stats(const struct l4mm_kpool *p, struct l4mm_kpool_stats *out);
  * @param p the pool.
  * @return L4MM_OK; L4MM_EINVAL iff `p` is NULL; L4MM_ECORRUPT iff damage is found.
  * @note Cost: O(n) page reads. Read-only; never asserts; allowed from hooks.
+ *       Thread-safety: caller serialises calls on the pool.
  */
 l4mm_status l4mm_kpool_check(const struct l4mm_kpool *p);
 
@@ -383,6 +389,7 @@ struct l4mm_oom_chain {
  *         the batch is 0 or the fallback class is unknown, or a RECLAIM/KILL step has a NULL
  *         callback. Nothing written on error.
  * @note Cost: O(nsteps).
+ *       Thread-safety: the caller owns `ch`. Never calls anything.
  */
 l4mm_status l4mm_oom_chain_init(struct l4mm_oom_chain *ch, const struct l4mm_oom_chain_config *cfg);
 
@@ -395,6 +402,9 @@ l4mm_status l4mm_oom_chain_init(struct l4mm_oom_chain *ch, const struct l4mm_oom
  * @param attempt the pool's attempt number (passed to the callbacks).
  * @return ::L4MM_OOM_RETRY or ::L4MM_OOM_FAIL as above.
  * @note Cost: O(nsteps * fallback_batch) plus the callbacks and the fallback pool's own hooks.
+ *       Thread-safety: runs inside the pool's alloc, under the caller's serialisation of
+ *       that pool; the fallback pool must be serialised by the same lock (or one taken here
+ *       by the callbacks' owner).
  */
 enum l4mm_oom_action l4mm_oom_chain_hook(void *ctx, enum l4mm_kpool_class cls, size_t attempt);
 
@@ -412,6 +422,7 @@ struct l4mm_oom_chain_stats {
  * @param ch  the chain (NULL: nothing happens).
  * @param out out: the counters (NULL: nothing happens).
  * @note Cost: O(1).
+ *       Thread-safety: caller serialises calls on the chain.
  */
 void l4mm_oom_chain_stats(const struct l4mm_oom_chain *ch, struct l4mm_oom_chain_stats *out);
 
@@ -468,6 +479,7 @@ struct l4mm_kcache_stats {
  *         or no object of that size fits in a page together with the slab header, or the
  *         pool's page size exceeds 2^31. Nothing written on error.
  * @note Cost: O(1). Never calls the pool.
+ *       Thread-safety: the caller owns `c`.
  */
 l4mm_status l4mm_kcache_init(struct l4mm_kcache *c, struct l4mm_kpool *p, size_t obj_size,
                              enum l4mm_kpool_class cls);
@@ -481,6 +493,7 @@ l4mm_status l4mm_kcache_init(struct l4mm_kcache *c, struct l4mm_kpool *p, size_t
  *         hook, L4MM_ECORRUPT); with L4MM_HARDEN L4MM_ECORRUPT iff a slab's free list was
  *         overwritten. On error the cache is unchanged.
  * @note Cost: O(1) plus one l4mm_kpool_alloc() when no page has a free object.
+ *       Thread-safety: caller serialises calls on the cache and its pool (one lock).
  */
 l4mm_status l4mm_kcache_alloc(struct l4mm_kcache *c, void **obj);
 
@@ -494,7 +507,8 @@ l4mm_status l4mm_kcache_alloc(struct l4mm_kcache *c, void **obj);
  *         L4MM_ENOENT iff the slot is not in use (double free, never handed out).
  *         On error nothing changes.
  * @note Cost: O(1) plus one page returned to the pool when a second page becomes empty.
- *      Allowed from the pool's hooks.
+ *      Allowed from the pool's hooks. Never calls l4mm_kpool_alloc().
+ *      Thread-safety: caller serialises calls on the cache and its pool (one lock).
  */
 l4mm_status l4mm_kcache_free(struct l4mm_kcache *c, void *obj);
 
@@ -503,6 +517,7 @@ l4mm_status l4mm_kcache_free(struct l4mm_kcache *c, void *obj);
  * @param c the cache.
  * @return L4MM_OK (also when there was none); L4MM_EINVAL iff `c` is NULL.
  * @note Cost: O(1). Allowed from the pool's hooks.
+ *       Thread-safety: caller serialises calls on the cache and its pool (one lock).
  */
 l4mm_status l4mm_kcache_shrink(struct l4mm_kcache *c);
 
@@ -511,6 +526,7 @@ l4mm_status l4mm_kcache_shrink(struct l4mm_kcache *c);
  * @param c   the cache (NULL: nothing happens).
  * @param out out: the counters (NULL: nothing happens).
  * @note Cost: O(1).
+ *       Thread-safety: caller serialises calls on the cache.
  */
 void l4mm_kcache_stats(const struct l4mm_kcache *c, struct l4mm_kcache_stats *out);
 
@@ -520,6 +536,7 @@ void l4mm_kcache_stats(const struct l4mm_kcache *c, struct l4mm_kcache_stats *ou
  * @param c the cache.
  * @return L4MM_OK; L4MM_EINVAL iff `c` is NULL; L4MM_ECORRUPT iff damage is found.
  * @note Cost: O(pages * objects per page). Read-only; never asserts.
+ *       Thread-safety: caller serialises calls on the cache.
  */
 l4mm_status l4mm_kcache_check(const struct l4mm_kcache *c);
 
