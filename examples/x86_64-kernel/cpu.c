@@ -87,6 +87,22 @@ void cpu_init(void)
     wrmsr(0xc0000082u, (uint64_t)(uintptr_t)kx_syscall_entry);           /* LSTAR  */
     wrmsr(0xc0000084u, (1u << 9) | (1u << 10) | (1u << 8) | (1u << 18)); /* SFMASK: IF DF TF AC */
 
+    /* SMEP/SMAP where the CPU has them (QEMU -cpu max): the kernel reaches user memory only
+     * through its own direct map, never through user addresses */
+    {
+        uint32_t a = 7, b, c = 0, d;
+        uint64_t cr4;
+        __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+        __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+        if (b & (1u << 7))
+            cr4 |= 1ull << 20;
+        if (b & (1u << 20))
+            cr4 |= 1ull << 21;
+        __asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
+        kprintf("[boot] SMEP %s, SMAP %s\n", (b & (1u << 7)) ? "on" : "not available",
+                (b & (1u << 20)) ? "on" : "not available");
+    }
+
     /* no interrupts in this kernel: mask both legacy PICs */
     outb(0x21, 0xff);
     outb(0xa1, 0xff);

@@ -21,7 +21,7 @@ fi
 [ -f "$kernel" ] || { echo "run_kernel.sh: no kernel image $kernel" >&2; exit 1; }
 
 # the transcript streams to the terminal and into $out
-timeout "${L4MM_DEMO_TIMEOUT:-120}" "$qemu" -accel tcg -nodefaults -display none -no-reboot \
+timeout "${L4MM_DEMO_TIMEOUT:-120}" "$qemu" -accel tcg -cpu "${L4MM_DEMO_CPU:-max}" -nodefaults -display none -no-reboot \
     -m "$mem" -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -kernel "$kernel" ${L4MM_KERNEL_APPEND:+-append "$L4MM_KERNEL_APPEND"} </dev/null 2>&1 | tr -d '\r' | tee "$out"
 status=${PIPESTATUS[0]}
