@@ -4,7 +4,8 @@
  * Reports ns per item (median of L4MM_BENCH_REPS runs). With --callgrind the timed loops are
  * skipped and one loop per format is bracketed with BENCH_CG_START/STOP; run under
  *     valgrind --tool=callgrind --collect-atstart=no --instr-atstart=yes ./bench_ipcmsg --callgrind
- * and divide the reported Ir by the item count printed here.
+ * (add "l4re" after --callgrind for the L4Re parser) and divide the reported Ir by the item
+ * count printed here.
  */
 #include <stdio.h>
 #include <string.h>
@@ -66,7 +67,7 @@ static void timed(const char *name, parse_fn f, const uint64_t *mr, size_t n)
     }
     BENCH_KEEP(keep);
     double med = bench_median(ns, L4MM_BENCH_REPS); /* sorts ns */
-    printf("%-5s parse+validate, %u map items: %.2f ns/item median of %d (best %.2f), "
+    printf("%-5s parse+validate, %u map items: %.2f ns/item (median of %d, best %.2f), "
            "%.1f ns/message\n",
            name, ITEMS, med, L4MM_BENCH_REPS, ns[0], med * ITEMS);
 }
@@ -80,13 +81,14 @@ int main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "--callgrind") == 0) {
         const unsigned iters = 10000u;
+        const bool l4re = argc > 2 && strcmp(argv[2], "l4re") == 0;
         uint64_t keep = 0;
         BENCH_CG_START();
-        keep += run(l4mm_x2_msg_parse, x2, n, iters);
+        keep += run(l4re ? l4mm_l4re_msg_parse : l4mm_x2_msg_parse, l4re ? re : x2, n, iters);
         BENCH_CG_STOP();
         BENCH_KEEP(keep);
-        printf("callgrind: x2 loop = %u messages = %u items; Ir / %u = instructions per item\n",
-               iters, iters * ITEMS, iters * ITEMS);
+        printf("callgrind: %s loop = %u messages = %u items; Ir / %u = instructions per item\n",
+               l4re ? "L4Re" : "X.2", iters, iters * ITEMS, iters * ITEMS);
         return 0;
     }
     timed("X.2", l4mm_x2_msg_parse, x2, n);

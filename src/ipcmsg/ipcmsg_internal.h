@@ -168,6 +168,17 @@ static L4MM_IPC_INLINE bool ipcmsg_x2_item_ok(uint64_t w0, uint64_t w1, unsigned
 
 static L4MM_IPC_INLINE void ipcmsg_x2_item_fill(uint64_t w0, uint64_t w1, struct l4mm_map_item *it)
 {
+    unsigned s = (unsigned)(w1 >> 4) & X2_FIELD6;
+    if (L4MM_LIKELY(s >= X2_MIN_ORDER)) { /* the common case: a memory fpage */
+        struct l4mm_map_item v = { { L4MM_FPAGE_MEM, w1 & ~(uint64_t)0x3ff, s, (unsigned)(w1 & 7u),
+                                     false, false },
+                                   w0 & ~(uint64_t)0x3ff,
+                                   (w0 & 2u) != 0u,
+                                   (w0 & 1u) != 0u,
+                                   0u };
+        *it = v;
+        return;
+    }
     ipcmsg_x2_fpage_fill(w1, &it->fpage);
     it->snd_base = w0 & ~(uint64_t)0x3ff;
     it->grant = (w0 & 2u) != 0u;
@@ -206,10 +217,10 @@ static L4MM_IPC_INLINE bool ipcmsg_l4re_fpage_ok(uint64_t w, unsigned wb)
     unsigned order = (unsigned)(w >> 6) & RE_FIELD6;
     uint64_t page = w >> 12;
 
-    switch (type) {
-    case RE_TYPE_MEM:
+    if (L4MM_LIKELY(type == RE_TYPE_MEM))
         return (w & 8u) == 0u && order >= RE_MEM_MIN_ORDER && order <= x2_max_order(wb) &&
                (w & ipcmsg_lowmask(order) & ~(uint64_t)0xfff) == 0u;
+    switch (type) {
     case RE_TYPE_IO:
         return (w & 8u) == 0u && order <= RE_IO_MAX_ORDER && page <= 0xffffu &&
                (page & ipcmsg_lowmask(order)) == 0u;
@@ -254,6 +265,17 @@ static L4MM_IPC_INLINE void ipcmsg_l4re_item_fill(uint64_t w0, uint64_t w1,
                                                   struct l4mm_map_item *it)
 {
     unsigned type = (unsigned)(w1 >> 4) & 3u;
+    if (L4MM_LIKELY(type == RE_TYPE_MEM)) { /* the common case: a memory fpage */
+        struct l4mm_map_item v = { { L4MM_FPAGE_MEM, w1 & ~(uint64_t)0xfff,
+                                     (unsigned)(w1 >> 6) & RE_FIELD6, (unsigned)w1 & 15u, false,
+                                     false },
+                                   w0 & ~(uint64_t)0xfff,
+                                   (w0 & RE_ITEM_GRANT) != 0u,
+                                   (w0 & RE_ITEM_CONT) != 0u,
+                                   (unsigned)(w0 >> 4) & 15u };
+        *it = v;
+        return;
+    }
     ipcmsg_l4re_fpage_fill(w1, &it->fpage);
     /* memory (and special) hot spots are addresses; I/O and object ones count units */
     it->snd_base =
