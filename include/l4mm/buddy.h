@@ -42,7 +42,7 @@ struct l4mm_buddy_bm {
     uint32_t leaf; /**< private: word offset of the leaf words */
     uint32_t nw;   /**< private: number of leaf words */
     uint32_t nl;   /**< private: number of summary layers above the leaf */
-    uint32_t pad;  /**< private: zero */
+    uint32_t ftop; /**< private: word offset of the top word of the free hierarchy */
 };
 
 /**

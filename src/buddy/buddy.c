@@ -61,12 +61,16 @@ static inline void leaf_set(struct l4mm_buddy *b, unsigned k, uint64_t wi, uint6
     wr(b, w, v);
     if (m->nl == 0)
         return; /* a single leaf word: no summaries */
-    if (L4MM_UNLIKELY((old != 0) != (v != 0)))
-        sum_update(b, k, 1, wi, v != 0);
-    if (k != L4MM_BUDDY_A0) {
+    if (k == L4MM_BUDDY_A0) {
+        if ((old != 0) != (v != 0))
+            sum_update(b, k, 1, wi, v != 0);
+    } else {
         int t = k == b->top;
-        uint64_t fo = bd_freebits(old, t), fn = bd_freebits(v, t);
-        if (L4MM_UNLIKELY((fo != 0) != (fn != 0)))
+        uint64_t po = bd_markbits(old, t), pn = bd_markbits(v, t);
+        uint64_t fo = old & ~(po | (po << 1)), fn = v & ~(pn | (pn << 1));
+        if (L4MM_UNLIKELY((po != 0) != (pn != 0)))
+            sum_update(b, k, 1, wi, pn != 0);
+        if ((fo != 0) != (fn != 0))
             sum_update(b, k, 0, wi, fn != 0);
     }
 }
@@ -111,6 +115,33 @@ static inline void mark(struct l4mm_buddy *b, unsigned k, uint64_t t, int on)
 
 /* ---- searches -------------------------------------------------------------------------- */
 
+static inline uint64_t leaf_filter(unsigned k, int raw, int t, uint64_t w)
+{
+    if (!raw)
+        return bd_freebits(w, t);
+    return k == L4MM_BUDDY_A0 ? w : bd_markbits(w, t);
+}
+
+/* First free block of order k (lowest index), descending from the top word; BD_NONE if
+ * none. O(L). */
+static inline uint64_t first_free(const struct l4mm_buddy *b, unsigned k)
+{
+    const struct l4mm_buddy_bm *m = &b->bm[k];
+    uint64_t nw1 = (uint64_t)m->nw - 1u, idx = 0, word;
+    const uint64_t *p = b->meta + m->ftop;
+    for (unsigned j = m->nl; j > 0; j--) {
+        word = p[idx];
+        if (L4MM_UNLIKELY(!word))
+            return BD_NONE;
+        idx = (idx << 6) + bd_ctz(word);
+        p += (nw1 >> (6u * j)) + 1u; /* skip layer j: now at layer j - 1 */
+    }
+    word = bd_freebits(p[idx], k == b->top);
+    if (L4MM_UNLIKELY(!word))
+        return BD_NONE;
+    return (idx << 6) + bd_ctz(word);
+}
+
 /* First set bit with index >= from in bitmap k, in the free (raw == 0) or raw sense;
  * BD_NONE if none. O(L). */
 static uint64_t next_set(const struct l4mm_buddy *b, unsigned k, int raw, uint64_t from)
@@ -130,8 +161,8 @@ static uint64_t next_set(const struct l4mm_buddy *b, unsigned k, int raw, uint64
         if ((idx >> 6) >= bd_lsz(m, j))
             return BD_NONE;
         word = b->meta[off[j] + (idx >> 6)];
-        if (j == 0 && !raw)
-            word = bd_freebits(word, t);
+        if (j == 0)
+            word = leaf_filter(k, raw, t, word);
         word &= ~(uint64_t)0 << (idx & 63u);
         if (word)
             break;
@@ -144,8 +175,8 @@ static uint64_t next_set(const struct l4mm_buddy *b, unsigned k, int raw, uint64
     while (j > 0) {
         j--;
         word = b->meta[off[j] + idx];
-        if (j == 0 && !raw)
-            word = bd_freebits(word, t);
+        if (j == 0)
+            word = leaf_filter(k, raw, t, word);
         if (!word)
             return BD_NONE; /* damaged summary: report nothing rather than guess */
         idx = (idx << 6) + bd_ctz(word);
@@ -153,11 +184,11 @@ static uint64_t next_set(const struct l4mm_buddy *b, unsigned k, int raw, uint64
     return idx;
 }
 
-/* Any raw bit of bitmap k among node indices [qlo, qhi] (absolute)? */
-static int any_in(const struct l4mm_buddy *b, unsigned k, uint64_t qlo, uint64_t qhi)
+/* Any bit of hierarchy `raw` of bitmap k among node indices [qlo, qhi] (absolute)? */
+static int any_in(const struct l4mm_buddy *b, unsigned k, int raw, uint64_t qlo, uint64_t qhi)
 {
     uint64_t lb = bd_lb(b, k);
-    uint64_t p = next_set(b, k, 1, qlo - lb);
+    uint64_t p = next_set(b, k, raw, qlo - lb);
     return p != BD_NONE && p <= qhi - lb;
 }
 
@@ -256,14 +287,17 @@ static int unit_range(const struct l4mm_buddy *b, l4mm_addr_t addr, l4mm_addr_t 
 }
 
 /* Node (order, t) for a block address, if aligned and wholly inside the range. */
-static int block_node(const struct l4mm_buddy *b, l4mm_addr_t addr, unsigned order, uint64_t *t)
+static inline int block_node(const struct l4mm_buddy *b, l4mm_addr_t addr, unsigned order,
+                             uint64_t *t)
 {
-    uint64_t x, e;
-    if (order > b->max_order)
+    uint64_t x, last;
+    if (L4MM_UNLIKELY(order > b->max_order))
         return 0;
-    if ((addr & ((((uint64_t)1) << (b->unit_shift + order)) - 1u)) != 0)
+    if (L4MM_UNLIKELY((addr & (bd_bit(b->unit_shift + order) - 1u)) != 0))
         return 0;
-    if (!unit_range(b, addr, (uint64_t)1 << (b->unit_shift + order), &x, &e))
+    x = addr >> b->unit_shift;
+    last = x + (bd_bit(order) - 1u); /* cannot wrap: x < 2^(64 - shift - order) * 2^order */
+    if (L4MM_UNLIKELY(x < b->xb || last > b->xl))
         return 0;
     *t = x >> order;
     return 1;
@@ -283,7 +317,7 @@ l4mm_status l4mm_buddy_alloc(struct l4mm_buddy *b, unsigned order, l4mm_addr_t *
     if (L4MM_UNLIKELY(!mask))
         return L4MM_ENOMEM;
     c = bd_ctz(mask);
-    i = next_set(b, c, 0, 0);
+    i = first_free(b, c);
     if (L4MM_UNLIKELY(i == BD_NONE))
         return L4MM_ENOMEM; /* only with damaged metadata; check() reports it */
     q = bd_lb(b, c) + i;
@@ -430,11 +464,15 @@ l4mm_status l4mm_buddy_add(struct l4mm_buddy *b, l4mm_addr_t addr, l4mm_addr_t s
     if (!live(b) || !unit_range(b, addr, size, &x, &e))
         return L4MM_EINVAL;
     /* every unit reserved: no bit of any order, and no order-0 allocation, meets [x, e] */
-    if (any_in(b, L4MM_BUDDY_A0, x, e))
+    if (any_in(b, L4MM_BUDDY_A0, 1, x, e))
         return L4MM_EBUSY;
-    for (unsigned k = 0; k <= b->top; k++)
-        if (any_in(b, k, x >> k, e >> k))
+    for (unsigned k = 0; k <= b->top; k++) {
+        /* a free block meeting the range, or a marker pair whose parent meets it (the
+         * marker bit sits on the even child, which may lie just before the range) */
+        if (any_in(b, k, 0, x >> k, e >> k) ||
+            (k < b->top && any_in(b, k, 1, (x >> k) & ~(uint64_t)1, e >> k)))
             return L4MM_EBUSY;
+    }
     (void)walk(b, x, e, 1);
     return L4MM_OK;
 }

@@ -74,6 +74,8 @@ static int check_summaries(const struct l4mm_buddy *b, unsigned id, int raw)
                 cw = b->meta[below + c];
                 if (j == 1 && !raw)
                     cw = bd_freebits(cw, t);
+                else if (j == 1 && id != L4MM_BUDDY_A0)
+                    cw = bd_markbits(cw, t);
                 if (cw)
                     expect |= (uint64_t)1 << bit;
             }
@@ -161,13 +163,13 @@ l4mm_status l4mm_buddy_check(const struct l4mm_buddy *b)
     if (st != L4MM_OK)
         return st;
     for (unsigned k = 0; k < 65u; k++) {
-        lay[k].leaf = lay[k].nw = lay[k].nl = lay[k].pad = 0;
+        lay[k].leaf = lay[k].nw = lay[k].nl = lay[k].ftop = 0;
     }
     if (l4mm_buddy_layout(b->xb, b->xl, b->top, lay) != b->meta_words)
         return L4MM_ECORRUPT;
     for (unsigned k = 0; k < 65u; k++)
         if (lay[k].leaf != b->bm[k].leaf || lay[k].nw != b->bm[k].nw || lay[k].nl != b->bm[k].nl ||
-            lay[k].pad != b->bm[k].pad)
+            lay[k].ftop != b->bm[k].ftop)
             return L4MM_ECORRUPT;
     if (b->top != l4mm_buddy_top(b->xb, b->xl, b->max_order))
         return L4MM_ECORRUPT;

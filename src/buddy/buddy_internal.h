@@ -17,9 +17,11 @@
  * (Two free buddies are always merged, so 11 cannot mean "two free blocks" below top.)
  * At order top every set bit is a free block. A0 bit x: unit x is an order-0 allocation.
  *
- * Summary layer j bit i = "word i of layer j-1 is non-zero", where for the free hierarchy
- * the leaf word is first filtered to its free-block bits (freebits()). Searches descend
- * the free hierarchy; range-emptiness tests (add) use the raw one.
+ * Summary layer j bit i = "word i of layer j-1 is non-zero", where the leaf word is first
+ * filtered: for the free hierarchy to its free-block bits (bd_freebits()), for the second
+ * ("raw") hierarchy of an order bitmap to its allocation markers (bd_markbits()); A0's raw
+ * hierarchy takes the word as it is. Searches descend the free hierarchy; emptiness tests of
+ * a range (add) use both. Keeping markers apart means order-0 churn never touches them.
  */
 #ifndef L4MM_BUDDY_INTERNAL_H
 #define L4MM_BUDDY_INTERNAL_H
@@ -112,6 +114,12 @@ static inline uint64_t bd_freebits(uint64_t w, int is_top)
         return w;
     p = w & (w >> 1) & BD_M1;
     return w & ~(p | (p << 1));
+}
+
+/* The allocation-marker bits of a leaf word below top: bit 2j set iff pair j is 11. */
+static inline uint64_t bd_markbits(uint64_t w, int is_top)
+{
+    return is_top ? 0 : w & (w >> 1) & BD_M1;
 }
 
 /* Word signature: v times an odd per-index constant, so it is 0 for a zero word, injective

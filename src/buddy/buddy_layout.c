@@ -54,7 +54,7 @@ uint64_t l4mm_buddy_layout(uint64_t xb, uint64_t xl, unsigned top, struct l4mm_b
             bm[id].leaf = (uint32_t)off;
             bm[id].nw = (uint32_t)nw;
             bm[id].nl = nl;
-            bm[id].pad = 0;
+            bm[id].ftop = (uint32_t)(off - (id != L4MM_BUDDY_A0 ? sum : 0u)); /* top word */
         }
         off += nw + sum; /* leaf, then raw layers */
         if (off > 0xffffffffu)
@@ -146,7 +146,7 @@ l4mm_status l4mm_buddy_init(struct l4mm_buddy *b, void *meta, size_t meta_size, 
         b->bm[k].leaf = 0;
         b->bm[k].nw = 0;
         b->bm[k].nl = 0;
-        b->bm[k].pad = 0;
+        b->bm[k].ftop = 0;
     }
     (void)l4mm_buddy_layout(b->xb, b->xl, b->top, b->bm);
     for (size_t i = 0; i < b->meta_words; i++)
