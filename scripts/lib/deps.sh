@@ -1,5 +1,5 @@
 # deps.sh - sourced by scripts/test (and usable by other scripts): install missing Debian
-# packages. Checks each with `dpkg -s` first, so it costs nothing when all are present; installs
+# packages. Checks each with dpkg (`dpkg-query -W`) first, so it costs nothing when all are present; installs
 # the rest with apt-get (as root, or through sudo) with --no-install-recommends, saying what.
 
 # The packages the full test command needs.
@@ -15,11 +15,20 @@ L4MM_TEST_PACKAGES=(
     qemu-system-x86
 )
 
+# l4mm_package_installed PKG : true if PKG is installed (not merely known or half-removed).
+l4mm_package_installed() {
+    [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]
+}
+
 # l4mm_install_packages PKG... : installs those not installed yet; returns non-zero on failure.
 l4mm_install_packages() {
     local missing=() p
+    if ! command -v dpkg-query >/dev/null 2>&1; then
+        echo "deps: not a Debian system (no dpkg-query); install by hand: $*" >&2
+        return 1
+    fi
     for p in "$@"; do
-        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+        l4mm_package_installed "$p" || missing+=("$p")
     done
     if [[ ${#missing[@]} -eq 0 ]]; then
         echo "deps: all ${#} packages already installed"
@@ -41,7 +50,7 @@ l4mm_install_packages() {
     "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" ||
         { echo "deps: apt-get install failed" >&2; return 1; }
     for p in "${missing[@]}"; do
-        dpkg -s "$p" >/dev/null 2>&1 || { echo "deps: $p still not installed" >&2; return 1; }
+        l4mm_package_installed "$p" || { echo "deps: $p still not installed" >&2; return 1; }
     done
     echo "deps: installed ${missing[*]}"
 }
