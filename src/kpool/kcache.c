@@ -7,13 +7,14 @@
  *           │ tag = key ^ page address      │  key derives from the cache's address
  *           │ next, prev (list links)       │
  *           │ free_idx, bump, inuse         │
- *           │ bits[]: 1 = slot handed out   │  only words below bump are meaningful
+ *           │ bits[]: 1 = slot handed out   │  cleared when the page becomes a slab
  *           ├──────────────────────────────┤  hdr (multiple of 8)
  *           │ slot 0 │ slot 1 │ ... │ cap-1 │  stride = obj_size rounded up to 8
  *           └──────────────────────────────┘
  *
  * Free slots are linked by index through their first 4 bytes (free_idx -> ...), and slots
- * never used yet are handed out by bumping `bump` (so a new slab costs O(1), not O(cap)).
+ * never used yet are handed out by bumping `bump` (so a new slab needs no free-list build,
+ * only its bitmap cleared: cap / word-bits words, e.g. 3 words for 24-byte objects in 4 KiB).
  * kcache_free finds the slab by masking the pointer, checks tag, slot alignment (exact
  * division by multiplying with ceil(2^32 / stride)) and the bitmap: all O(1).
  *
@@ -35,7 +36,7 @@ struct kc_slab {
     uint32_t bump;     /* slots [bump, cap) were never handed out */
     uint32_t inuse;
     uint32_t pad;
-    size_t bits[]; /* bit i set: slot i is handed out (valid for words below bump) */
+    size_t bits[]; /* bit i set: slot i is handed out; bits at and above cap stay 0 */
 };
 
 L4MM_STATIC_ASSERT(sizeof(struct kc_slab) % sizeof(size_t) == 0, "bitmap words aligned");
@@ -153,8 +154,6 @@ static inline void kc_take(struct l4mm_kcache *c, struct kc_slab *s, size_t idx,
         s->free_idx = *(uint32_t *)(void *)o;
     } else {
         idx = s->bump++;
-        if (idx % KC_WBITS == 0)
-            s->bits[idx / KC_WBITS] = 0;
         o = kc_slot(c, s, idx);
     }
     s->bits[idx / KC_WBITS] |= (size_t)1 << (idx % KC_WBITS);
@@ -183,6 +182,8 @@ static KP_NOINLINE l4mm_status kc_alloc_slow(struct l4mm_kcache *c, void **obj)
         s->bump = 0;
         s->inuse = 0;
         s->pad = 0;
+        for (size_t i = 0; i < (c->cap + KC_WBITS - 1) / KC_WBITS; i++)
+            s->bits[i] = 0;
         c->nslabs++;
         c->pages_taken++;
     }
@@ -212,8 +213,8 @@ l4mm_status l4mm_kcache_free(struct l4mm_kcache *c, void *obj)
 {
     if (L4MM_UNLIKELY(c == NULL || obj == NULL))
         return L4MM_EINVAL;
-    uintptr_t a = (uintptr_t)obj, base = a & ~c->pmask;
-    size_t off = (size_t)(a - base) - c->hdr; /* wraps for a pointer into the header */
+    uintptr_t a = (uintptr_t)obj, in = a & c->pmask, base = a - in;
+    size_t off = (size_t)in - c->hdr; /* wraps for a pointer into the header */
     struct kc_slab *s = kc_slab_of(base);
     if (L4MM_UNLIKELY(off >= c->span || s->tag != kc_tag(c, s)))
         return L4MM_EINVAL;
@@ -222,14 +223,15 @@ l4mm_status l4mm_kcache_free(struct l4mm_kcache *c, void *obj)
         return L4MM_EINVAL;
     size_t bit = (size_t)1 << (idx % KC_WBITS);
     size_t *w = &s->bits[idx / KC_WBITS];
-    if (L4MM_UNLIKELY(idx >= s->bump || (*w & bit) == 0))
+    if (L4MM_UNLIKELY((*w & bit) == 0)) /* free, or never handed out (bits clear) */
         return L4MM_ENOENT;
     *w &= ~bit;
     *(uint32_t *)obj = s->free_idx;
     s->free_idx = (uint32_t)idx;
     c->live--;
     size_t was = s->inuse--;
-    if (L4MM_LIKELY(was != c->cap && was != 1))
+    /* 2 <= was < cap: the slab stays partial (one compare; cap 1 always takes the slow way) */
+    if (L4MM_LIKELY(was - 2u < c->cap - 2u))
         return L4MM_OK;
     /* List transitions: full -> partial, partial -> empty (or back to the pool). */
     if (was == c->cap)
@@ -293,12 +295,17 @@ static bool kc_slab_ok(const struct l4mm_kcache *c, struct kc_slab *s, int want)
     int kind = s->inuse == 0 ? 0 : (s->inuse == c->cap ? 2 : 1);
     if (kind != want)
         return false;
+    /* Bitmap: exactly inuse bits set, none at or above bump (free() relies on that). */
     size_t set = 0, bump = s->bump;
-    for (size_t i = 0; i < (bump + KC_WBITS - 1) / KC_WBITS; i++) {
-        size_t w = s->bits[i];
-        size_t valid = bump - i * KC_WBITS;
-        if (valid < KC_WBITS)
-            w &= ((size_t)1 << valid) - 1u;
+    for (size_t i = 0; i < (c->cap + KC_WBITS - 1) / KC_WBITS; i++) {
+        size_t w = s->bits[i], lo = i * KC_WBITS;
+        if (bump <= lo) {
+            if (w != 0)
+                return false;
+            continue;
+        }
+        if (bump - lo < KC_WBITS && (w >> (bump - lo)) != 0)
+            return false;
         set += kc_popcount(w);
     }
     if (set != s->inuse)
