@@ -341,6 +341,39 @@ static void test_kcache_free_and_shrink_work_inside_pool_hooks(void **state)
     arena_fini(&a);
 }
 
+#ifdef L4MM_HARDEN
+static void test_kcache_harden_refuses_overwritten_free_list(void **state)
+{
+    (void)state;
+    struct cfix *f = cfix_new(4, 0, 32, L4MM_KP_NORMAL);
+    void *o1, *o2, *o3;
+    assert_int_equal(l4mm_kcache_alloc(&f->c, &o1), L4MM_OK);
+    assert_int_equal(l4mm_kcache_alloc(&f->c, &o2), L4MM_OK);
+    assert_int_equal(l4mm_kcache_free(&f->c, o2), L4MM_OK);
+    uint32_t saved;
+    memcpy(&saved, o2, sizeof saved);
+    const uint32_t bad = 0x7fffffffu; /* use after free overwrites the link */
+    memcpy(o2, &bad, sizeof bad);
+    assert_int_equal(l4mm_kcache_alloc(&f->c, &o3), L4MM_OK); /* takes o2, follows the link */
+    assert_ptr_equal(o3, o2);
+    struct l4mm_kcache_stats before = cstats(&f->c);
+    assert_int_equal(l4mm_kcache_alloc(&f->c, &o3), L4MM_ECORRUPT);
+    struct l4mm_kcache_stats after = cstats(&f->c);
+    assert_int_equal(before.live, after.live);
+    assert_int_equal(l4mm_kcache_check(&f->c), L4MM_ECORRUPT);
+    /* repair the link the way the cache had it, so the fixture's final check passes */
+    ((struct kc_fake {
+        uintptr_t t;
+        void *n, *p;
+        uint32_t free_idx;
+    } *)(void *)((uintptr_t)o1 & ~(uintptr_t)(PS - 1)))
+        ->free_idx = saved;
+    assert_int_equal(l4mm_kcache_free(&f->c, o1), L4MM_OK);
+    assert_int_equal(l4mm_kcache_free(&f->c, o2), L4MM_OK);
+    cfix_free(f);
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +386,9 @@ int main(void)
         cmocka_unit_test(test_kcache_full_and_partial_transitions_keep_invariants),
         cmocka_unit_test(test_kcache_check_detects_corruption),
         cmocka_unit_test(test_kcache_free_and_shrink_work_inside_pool_hooks),
+#ifdef L4MM_HARDEN
+        cmocka_unit_test(test_kcache_harden_refuses_overwritten_free_list),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
