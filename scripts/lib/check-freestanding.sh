@@ -44,7 +44,7 @@ for tool in "${cc[0]}" "${ld[0]}"; do
         exit 77
     fi
 done
-if command -v llvm-nm >/dev/null 2>&1; then nm=llvm-nm; else nm=nm; fi
+if command -v llvm-nm >/dev/null 2>&1; then nm="llvm-nm"; else nm="nm"; fi
 
 rm -rf "$work"
 mkdir -p "$work"

@@ -46,7 +46,7 @@ tu=$work/$base.cpp
     printf '}\n'
 } >"$tu"
 "$cc" -x c++ -std=c++11 "${inc[@]}" -Wall -Wextra -Wpedantic -Werror -c "$tu" -o "$work/$base.cpp.o"
-if command -v llvm-nm >/dev/null 2>&1; then nm=llvm-nm; else nm=nm; fi
+if command -v llvm-nm >/dev/null 2>&1; then nm="llvm-nm"; else nm="nm"; fi
 mangled=$("$nm" -u "$work/$base.cpp.o" | awk '{print $NF}' | grep -E '^_Z.*l4mm_' || true)
 if [[ -n $mangled ]]; then
     echo "check-header: FAIL $hdr: functions with C++ linkage (missing extern \"C\"):" >&2

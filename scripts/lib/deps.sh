@@ -1,8 +1,10 @@
+# shellcheck shell=bash
 # deps.sh - sourced by scripts/test (and usable by other scripts): install missing Debian
 # packages. Checks each with dpkg (`dpkg-query -W`) first, so it costs nothing when all are present; installs
 # the rest with apt-get (as root, or through sudo) with --no-install-recommends, saying what.
 
 # The packages the full test command needs.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 L4MM_TEST_PACKAGES=(
     cmake make gcc g++ libc6-dev pkg-config perl git ca-certificates
     libcmocka-dev
