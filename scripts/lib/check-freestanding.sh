@@ -6,7 +6,8 @@
 # <stdint.h>/<stddef.h>/<stdbool.h>), the project's warning set as errors and a stack-frame
 # bound, links the objects into one relocatable object (ld -r) and checks:
 #   1. `nm -u` lists only symbols from tests/freestanding/allowed-undefined.txt;
-#   2. there is no writable data (.data/.bss/.tdata/...: l4mm has no global mutable state).
+#   2. there is no writable data (.data/.bss/.tdata/...: l4mm has no global mutable state);
+#   3. every global symbol it defines starts with l4mm_.
 # Exits 77 (ctest SKIP) only if the profile's compiler is not installed.
 #
 # PROFILE: x86_64-gcc | aarch64-gcc | riscv64-gcc | x86_64-clang | i686-clang
@@ -99,6 +100,16 @@ check_variant() { # NAME EXTRA-FLAGS...
     if [[ -n $wdata ]]; then
         echo "check-freestanding: FAIL $profile ($vname): writable data (global mutable state) in:" >&2
         echo "$wdata" | sed 's/^/  /' >&2
+        return 1
+    fi
+
+    # 3. namespace: a kernel links l4mm into its own image, so every global symbol l4mm
+    #    defines must carry the l4mm_ prefix (no clash with the kernel's names).
+    local foreign
+    foreign=$("$nm" -g --defined-only "$rel" | awk '{print $NF}' | grep -v '^l4mm_' || true)
+    if [[ -n $foreign ]]; then
+        echo "check-freestanding: FAIL $profile ($vname): global symbols without the l4mm_ prefix:" >&2
+        echo "$foreign" | sed 's/^/  /' >&2
         return 1
     fi
 
