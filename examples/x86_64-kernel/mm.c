@@ -19,13 +19,11 @@ static struct l4mm_mapdb_op unmap_op;
 unsigned long stat_faults, stat_refills, stat_refill_pages, stat_refill_failed;
 static unsigned long stat_changed, stat_items;
 static size_t pending_refill;
-static unsigned kill_allowed;
-static bool in_hook, check_sent, changed_verbose = true;
-static void *deferred_nodes; /* node frees postponed while inside a kpool hook */
+static bool check_sent;
+bool mm_changed_verbose = true;
+bool mm_in_hook;         /* inside a kpool hook: node frees are postponed */
+void *mm_deferred_nodes; /* those postponed frees, linked through the nodes */
 static unsigned refill_lines;
-
-#define MAX_DRILL 1024u
-static void *drill[MAX_DRILL];
 
 bool verbose_va(uint64_t va)
 {
@@ -67,19 +65,19 @@ static l4mm_status sigma0_root(uint64_t pa, uint64_t size, l4mm_mapping **out)
     return L4MM_ENOENT;
 }
 
-static struct l4mm_kpool_stats pool_stats(void)
+struct l4mm_kpool_stats mm_pool_stats(void)
 {
     struct l4mm_kpool_stats s;
     l4mm_kpool_stats(&kpool, &s);
     return s;
 }
 
-static size_t pool_n(void)
+size_t mm_pool_n(void)
 {
-    return pool_stats().pages;
+    return mm_pool_stats().pages;
 }
 
-static uint64_t tag_word(int64_t label, unsigned u, unsigned t)
+uint64_t mm_tag(int64_t label, unsigned u, unsigned t)
 {
     struct l4mm_msgtag tag = { label, u, t, 0 };
     uint64_t w = 0;
@@ -129,7 +127,7 @@ static void on_want_pages(void *ctx, size_t n)
         kprintf("[kpool] below low watermark (n=%zu < %zu): want_pages(%zu) -> refill IPC "
                 "from kernel tid %u queued for sigma0 (msgq %zu/%u): X.2 sigma0 RPC, any "
                 "%lu KiB fpage\n",
-                pool_n(), pool_stats().low, n, TID_KERNEL, l4mm_msgq_count(&kq), KQ_CAP,
+                mm_pool_n(), mm_pool_stats().low, n, TID_KERNEL, l4mm_msgq_count(&kq), KQ_CAP,
                 4ul << refill_order(n));
     }
 }
@@ -140,84 +138,6 @@ static void on_excess(void *ctx, size_t n)
     kprintf("[kpool] excess_pages(%zu): above the high watermark (this demo keeps the surplus "
             "in the pool)\n",
             n);
-}
-
-static struct thread *pick_victim(void)
-{
-    struct thread *v = NULL;
-    unsigned i;
-    for (i = 0; i < NTHREADS; i++) {
-        struct thread *t = &threads[i];
-        if (t->tid == TID_SIGMA0 || !t->pml4 || t->state == T_FREE)
-            continue;
-        if (!v || t->mapped > v->mapped)
-            v = t;
-    }
-    return v;
-}
-
-/* Remove every mapping t holds (and what others derived from them). */
-static void unmap_all(struct thread *t)
-{
-    unsigned i, j;
-    for (i = 0; i < t->npts; i++) {
-        for (j = 0; j < 512; j++) {
-            l4mm_mapping *h = t->pts[i].shadow[j];
-            if (h && l4mm_mapdb_unmap(&mapdb, h, L4MM_RWX, L4MM_UNMAP_SELF) != L4MM_OK)
-                panic("unmap_all");
-        }
-    }
-}
-
-static void release_task(struct thread *t, bool in_kpool_hook)
-{
-    struct kmsg m = { { tag_word(LBL_DIED, 1, 0), t->tid, 0, 0 } };
-    bool quiet = changed_verbose;
-    unsigned long had = t->mapped;
-    unsigned pages;
-    if (V2P(t->pml4) == read_cr3())
-        write_cr3(V2P(kx_boot_pml4));
-    changed_verbose = false;
-    unmap_all(t);
-    changed_verbose = quiet;
-    pages = vm_teardown(t, in_kpool_hook);
-    kprintf("[kernel] %s's %lu mappings removed from the mapdb, %u kernel pages (tables, "
-            "image) back to the pool\n",
-            t->name, had, pages);
-    if (l4mm_msgq_push(&kq, &m) != L4MM_OK)
-        kprintf("[kernel] msgq full: sigma0 not told about %s (BUSY)\n", t->name);
-}
-
-static enum l4mm_oom_action on_oom(void *ctx, enum l4mm_kpool_class cls, size_t attempt)
-{
-    static const char *const cname[3] = { "CRITICAL", "NORMAL", "DEFERRABLE" };
-    unsigned got = 0;
-    l4mm_addr_t pa;
-    struct thread *v;
-    (void)ctx;
-    while (got < 16 && l4mm_buddy_alloc(&dmapool, 0, &pa) == L4MM_OK) {
-        l4mm_kpool_give(&kpool, P2V(pa));
-        got++;
-    }
-    if (got) {
-        kprintf("[oom] hook(%s, attempt %zu): fallback DMA pool gives %u pages -> RETRY\n",
-                cname[cls], attempt, got);
-        return L4MM_OOM_RETRY;
-    }
-    v = kill_allowed ? pick_victim() : NULL; /* at most one task per drill */
-    if (v) {
-        kprintf("[oom] hook(%s, attempt %zu): DMA pool empty; policy kills task %s (%lu "
-                "pages mapped)\n",
-                cname[cls], attempt, v->name, v->mapped);
-        kill_allowed--;
-        in_hook = true;
-        kill_thread(v, "out of memory (OOM policy)");
-        release_task(v, true);
-        in_hook = false;
-        return L4MM_OOM_RETRY;
-    }
-    kprintf("[oom] hook(%s, attempt %zu): nothing left to reclaim -> FAIL\n", cname[cls], attempt);
-    return L4MM_OOM_FAIL;
 }
 
 /* ---- mapdb callbacks ---------------------------------------------------------------- */
@@ -232,23 +152,13 @@ static void *on_node_alloc(void *ctx)
 static void on_node_free(void *ctx, void *node)
 {
     (void)ctx;
-    if (in_hook) { /* a kpool hook may only give to the pool: free later */
-        *(void **)node = deferred_nodes;
-        deferred_nodes = node;
+    if (mm_in_hook) { /* a kpool hook may only give to the pool: free later */
+        *(void **)node = mm_deferred_nodes;
+        mm_deferred_nodes = node;
         return;
     }
     if (l4mm_kcache_free(&nodecache, node) != L4MM_OK)
         panic("kcache_free refused a mapdb node");
-}
-
-static void flush_deferred(void)
-{
-    while (deferred_nodes) {
-        void *n = deferred_nodes;
-        deferred_nodes = *(void **)n;
-        if (l4mm_kcache_free(&nodecache, n) != L4MM_OK)
-            panic("kcache_free refused a deferred node");
-    }
 }
 
 static void on_changed(void *ctx, l4mm_space_id sp, l4mm_addr_t va, unsigned order, unsigned old,
@@ -281,7 +191,7 @@ static void on_changed(void *ctx, l4mm_space_id sp, l4mm_addr_t va, unsigned ord
         if (live)
             invlpg(a); /* other spaces: their TLB entries went with the last CR3 switch */
     }
-    if (changed_verbose && verbose_va(va))
+    if (mm_changed_verbose && verbose_va(va))
         kprintf("[changed] %s va 0x%lx order %u %s -> %s: PTE %s%s\n", t->name, va, order,
                 rights_str(old), rights_str(nw), nw ? "updated" : "cleared",
                 live ? ", invlpg" : " (not the current space: no TLB entry)");
@@ -292,7 +202,7 @@ static void on_changed(void *ctx, l4mm_space_id sp, l4mm_addr_t va, unsigned ord
 void mm_init(void)
 {
     static const struct l4mm_kpool_config cfg = { PAGE, 8, 16, 32 };
-    static const struct l4mm_kpool_ops kops = { on_want_pages, on_excess, on_oom, NULL };
+    static const struct l4mm_kpool_ops kops = { on_want_pages, on_excess, mm_on_oom, NULL };
     static const struct l4mm_mapdb_ops mops = { on_node_alloc, on_node_free, on_changed, NULL };
     if (l4mm_kpool_init(&kpool, &cfg, &kops) != L4MM_OK ||
         l4mm_kcache_init(&nodecache, &kpool, L4MM_MAPDB_NODE_SIZE, L4MM_KP_NORMAL) != L4MM_OK ||
@@ -319,7 +229,7 @@ void mm_dma_init(uint64_t base, uint64_t size)
 
 void mm_msgq_demo(void)
 {
-    struct kmsg ping = { { tag_word(LBL_PING, 0, 0), 0, 0, 0 } };
+    struct kmsg ping = { { mm_tag(LBL_PING, 0, 0), 0, 0, 0 } };
     unsigned ok = 0;
     l4mm_status st;
     kprintf("[msgq] kernel -> sigma0 queue: bounded, %u slots in kernel storage, holds %zu\n",
@@ -438,50 +348,14 @@ void mm_refill_reply(const uint64_t *mr, size_t n_mr)
         if (refill_lines++ < 4)
             kprintf("[kpool] refill reply from sigma0: %s item, fpage 0x%lx order %u -> "
                     "kpool_give x%u, refill_done (n=%zu)\n",
-                    it.grant ? "grant" : "map", f->base, f->order, pages, pool_n());
+                    it.grant ? "grant" : "map", f->base, f->order, pages, mm_pool_n());
     } else if (st == L4MM_OK) {
         l4mm_kpool_refill_failed(&kpool);
         stat_refill_failed++;
         kprintf("[kpool] refill reply from sigma0: nil map item (no memory) -> "
                 "kpool_refill_failed; no new request until a free or give (n=%zu)\n",
-                pool_n());
+                mm_pool_n());
     }
-}
-
-void mm_oom_user(struct thread *t)
-{
-    static const char *const cname[3] = { "CRITICAL", "NORMAL", "DEFERRABLE" };
-    unsigned nd = 0, count = 0, i;
-    l4mm_status st = L4MM_OK;
-    void *p;
-    kprintf("[oom] sigma0 has no memory for %s's fault at 0x%lx: nil map item (honest OOM)\n",
-            t->name, t->fault_addr);
-    kprintf("[oom] kernel policy drill: pool n=%zu (reserve %zu, low %zu, high %zu)\n", pool_n(),
-            pool_stats().reserve, pool_stats().low, pool_stats().high);
-    while (nd < MAX_DRILL && l4mm_kpool_alloc(&kpool, L4MM_KP_DEFERRABLE, &p) == L4MM_OK)
-        drill[nd++] = p, count++;
-    kprintf("[oom] DEFERRABLE: %u pages, then ENOMEM at n=%zu (the reserve) without any hook: "
-            "work deferred\n",
-            count, pool_n());
-    count = 0;
-    kill_allowed = 1;
-    while (nd < MAX_DRILL && (st = l4mm_kpool_alloc(&kpool, L4MM_KP_NORMAL, &p)) == L4MM_OK)
-        drill[nd++] = p, count++;
-    kill_allowed = 0;
-    kprintf("[oom] NORMAL: %u pages served (fallback pool, killed task), then %s: the "
-            "request fails, no panic\n",
-            count, st == L4MM_ENOMEM ? "ENOMEM" : l4mm_strerror(st));
-    st = l4mm_kpool_alloc(&kpool, L4MM_KP_CRITICAL, &p);
-    if (st == L4MM_OK)
-        drill[nd++] = p;
-    kprintf("[oom] %s: %s, served from the reserve (n=%zu)\n", cname[L4MM_KP_CRITICAL],
-            st == L4MM_OK ? "OK" : l4mm_strerror(st), pool_n());
-    flush_deferred(); /* the victim's mapdb nodes, freed inside the hook */
-    for (i = 0; i < nd; i++)
-        l4mm_kpool_free(&kpool, drill[i]);
-    kprintf("[oom] drill pages freed: n=%zu; kernel still running\n", pool_n());
-    if (t->state == T_FAULT_WAIT)
-        t->state = T_READY; /* not the victim: it retries its fault */
 }
 
 void mm_unmap(struct thread *t, uint64_t word, unsigned flags)
@@ -538,7 +412,7 @@ void mm_pump(void)
 
 void mm_idle(void)
 {
-    struct kmsg m = { { tag_word(LBL_CHECK, 0, 0), 0, 0, 0 } };
+    struct kmsg m = { { mm_tag(LBL_CHECK, 0, 0), 0, 0, 0 } };
     unsigned i;
     if (!check_sent && threads[TID_SIGMA0].state == T_RECV && l4mm_msgq_push(&kq, &m) == L4MM_OK) {
         check_sent = true;

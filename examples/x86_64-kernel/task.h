@@ -79,6 +79,16 @@ void mm_dma_init(uint64_t base, uint64_t size);
 void mm_msgq_demo(void);
 extern unsigned long stat_faults, stat_refills, stat_refill_pages, stat_refill_failed;
 
+/* shared by mm.c and oom.c */
+extern bool mm_changed_verbose, mm_in_hook;
+extern void *mm_deferred_nodes;
+struct l4mm_kpool_stats mm_pool_stats(void);
+size_t mm_pool_n(void);
+uint64_t mm_tag(int64_t label, unsigned u, unsigned t);
+enum l4mm_oom_action mm_on_oom(void *ctx, enum l4mm_kpool_class cls, size_t attempt);
+void mm_flush_deferred(void);
+void mm_release_task(struct thread *t, bool in_kpool_hook);
+
 /* ipc.c */
 void sched(void) __attribute__((noreturn));
 void kill_thread(struct thread *t, const char *why);
