@@ -75,35 +75,57 @@ static inline void leaf_set(struct l4mm_buddy *b, unsigned k, uint64_t wi, uint6
     }
 }
 
-/* Flip the free-block bit of node (k, q); counters follow. */
+/* Store v (replacing old) in leaf word w, keeping the signature. */
+static inline void put(struct l4mm_buddy *b, uint64_t w, uint64_t old, uint64_t v)
+{
+    b->meta[w] = v;
+    b->sig += (v - old) * bd_key(w);
+}
+
+/* Set the free-block bit of node (k, q), whose pair is 00 (or, at top, whose own bit is 0).
+ * Markers cannot change; the free summary only if the word had no free bit. */
 static inline void fset(struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
-    uint64_t i = q - bd_lb(b, k);
-    uint64_t w = b->bm[k].leaf + (i >> 6);
-    leaf_set(b, k, i >> 6, b->meta[w] | ((uint64_t)1 << (i & 63u)));
+    const struct l4mm_buddy_bm *m = &b->bm[k];
+    uint64_t i = q - bd_lb(b, k), w = m->leaf + (i >> 6), old = b->meta[w];
+    put(b, w, old, old | ((uint64_t)1 << (i & 63u)));
+    if (m->nl && !bd_freebits(old, k == b->top))
+        sum_update(b, k, 0, i >> 6, 1);
     b->nblk[k]++;
     b->nonempty |= bd_bit(k);
     b->free_units += bd_bit(k);
 }
 
+/* Clear the free-block bit of the free block (k, q). */
 static inline void fclr(struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
-    uint64_t i = q - bd_lb(b, k);
-    uint64_t w = b->bm[k].leaf + (i >> 6);
-    leaf_set(b, k, i >> 6, b->meta[w] & ~((uint64_t)1 << (i & 63u)));
+    const struct l4mm_buddy_bm *m = &b->bm[k];
+    uint64_t i = q - bd_lb(b, k), w = m->leaf + (i >> 6), old = b->meta[w];
+    uint64_t v = old & ~((uint64_t)1 << (i & 63u));
+    put(b, w, old, v);
+    if (m->nl && !bd_freebits(v, k == b->top))
+        sum_update(b, k, 0, i >> 6, 0);
     if (--b->nblk[k] == 0)
         b->nonempty &= ~(bd_bit(k));
     b->free_units -= bd_bit(k);
 }
 
-/* Mark (on) or unmark node (k, t) as an allocated block. */
+/* Mark (on) or unmark node (k, t) as an allocated block: its children's pair 00 <-> 11 at
+ * order k - 1 (free bits unchanged), or its A0 bit for k = 0. */
 static inline void mark(struct l4mm_buddy *b, unsigned k, uint64_t t, int on)
 {
     unsigned id = k == 0 ? (unsigned)L4MM_BUDDY_A0 : k - 1u;
+    const struct l4mm_buddy_bm *m = &b->bm[id];
     uint64_t i = k == 0 ? t - b->xb : (t << 1) - bd_lb(b, k - 1u);
     uint64_t bits = (uint64_t)(k == 0 ? 1u : 3u) << (i & 63u);
-    uint64_t w = b->bm[id].leaf + (i >> 6);
-    leaf_set(b, id, i >> 6, on ? b->meta[w] | bits : b->meta[w] & ~bits);
+    uint64_t w = m->leaf + (i >> 6), old = b->meta[w], v = on ? old | bits : old & ~bits;
+    put(b, w, old, v);
+    if (m->nl) {
+        uint64_t before = k == 0 ? old : bd_markbits(old, 0);
+        uint64_t after = k == 0 ? v : bd_markbits(v, 0);
+        if ((before != 0) != (after != 0))
+            sum_update(b, id, 1, i >> 6, after != 0);
+    }
     if (on) {
         b->alloc_units += bd_bit(k);
         b->alloc_blocks++;
