@@ -136,6 +136,8 @@ struct l4mm_mapdb_op {
  * @return L4MM_OK; L4MM_EINVAL if db or ops is NULL or node_alloc/node_free is NULL
  *         (db unchanged).
  * @par Cost O(1). Never calls ops.
+ * @par Thread-safety
+ *      Not thread-safe: the caller serialises every call on one database.
  */
 l4mm_status l4mm_mapdb_init(struct l4mm_mapdb *db, const struct l4mm_mapdb_ops *ops);
 
@@ -156,6 +158,8 @@ l4mm_status l4mm_mapdb_init(struct l4mm_mapdb *db, const struct l4mm_mapdb_ops *
  *         L4MM_ENOMEM: node_alloc failed or gave a node outside the window.
  * @par Cost O(total nodes) (it scans the forest for roots), one node_alloc. Never calls
  *      changed.
+ * @par Thread-safety
+ *      Not thread-safe: the caller serialises every call on one database.
  */
 l4mm_status l4mm_mapdb_root(struct l4mm_mapdb *db, l4mm_space_id space, l4mm_addr_t vaddr,
                             l4mm_addr_t paddr, unsigned order, unsigned rights, l4mm_mapping **out);
@@ -178,6 +182,8 @@ l4mm_status l4mm_mapdb_root(struct l4mm_mapdb *db, l4mm_space_id space, l4mm_add
  *         On error nothing changes.
  * @par Cost O(1) plus one node_alloc. Never calls changed (the new mapping is the caller's
  *      to install).
+ * @par Thread-safety
+ *      Not thread-safe: the caller serialises every call on one database.
  */
 l4mm_status l4mm_mapdb_map(struct l4mm_mapdb *db, l4mm_mapping *from, l4mm_addr_t offset,
                            unsigned order, l4mm_space_id to, l4mm_addr_t to_vaddr, unsigned rights,
@@ -199,6 +205,8 @@ l4mm_status l4mm_mapdb_map(struct l4mm_mapdb *db, l4mm_mapping *from, l4mm_addr_
  *         budgeted unmap. On error nothing changes.
  * @par Cost O(1) (+ O(registered ops) if m is referenced by one); with reduced rights
  *      O(size of m's subtree). Never allocates.
+ * @par Thread-safety
+ *      Not thread-safe: the caller serialises every call on one database.
  */
 l4mm_status l4mm_mapdb_grant(struct l4mm_mapdb *db, l4mm_mapping *m, l4mm_space_id to,
                              l4mm_addr_t to_vaddr, unsigned rights, l4mm_mapping **out);
@@ -215,6 +223,8 @@ l4mm_status l4mm_mapdb_grant(struct l4mm_mapdb *db, l4mm_mapping *m, l4mm_space_
  * @par Cost unbounded: O(2 * size of m's subtree) node visits, one `changed` per mapping
  *      whose rights change, one node_free per deleted mapping, plus O(registered ops) for each
  *      deleted node an operation refers to. Never allocates.
+ * @par Thread-safety
+ *      Not thread-safe: the caller serialises every call on one database.
  */
 l4mm_status l4mm_mapdb_unmap(struct l4mm_mapdb *db, l4mm_mapping *m, unsigned rights,
                              unsigned flags);
@@ -229,6 +239,8 @@ l4mm_status l4mm_mapdb_unmap(struct l4mm_mapdb *db, l4mm_mapping *m, unsigned ri
  * @return L4MM_OK: registered; L4MM_EINVAL: NULL argument, rights above RWX, unknown
  *         flags, or op already registered (nothing changes).
  * @par Cost O(registered ops). Never calls ops.
+ * @par Thread-safety
+ *      Not thread-safe: the caller serialises every call on one database.
  */
 l4mm_status l4mm_mapdb_unmap_start(struct l4mm_mapdb *db, struct l4mm_mapdb_op *op, l4mm_mapping *m,
                                    unsigned rights, unsigned flags);
@@ -245,6 +257,8 @@ l4mm_status l4mm_mapdb_unmap_start(struct l4mm_mapdb *db, struct l4mm_mapdb_op *
  *         registered with db (nothing changes).
  * @par Cost O(budget + registered ops). All steps together visit each node of m's subtree
  *      twice (once to find its end, once to update it), as the unbounded unmap does.
+ * @par Thread-safety
+ *      Not thread-safe: the caller serialises every call on one database.
  */
 l4mm_status l4mm_mapdb_unmap_step(struct l4mm_mapdb *db, struct l4mm_mapdb_op *op, unsigned budget);
 
@@ -257,6 +271,8 @@ l4mm_status l4mm_mapdb_unmap_step(struct l4mm_mapdb *db, struct l4mm_mapdb_op *o
  * @return L4MM_OK; L4MM_EINVAL: NULL db or out; L4MM_ENOENT: none.
  * @par Cost O(total nodes): a linear scan of the forest (the database keeps no index, by
  *      design: it may allocate nothing but nodes). Never changes anything.
+ * @par Thread-safety
+ *      Not thread-safe: the caller serialises every call on one database.
  */
 l4mm_status l4mm_mapdb_find(const struct l4mm_mapdb *db, l4mm_addr_t paddr, l4mm_space_id space,
                             l4mm_mapping **out);
@@ -266,6 +282,8 @@ l4mm_status l4mm_mapdb_find(const struct l4mm_mapdb *db, l4mm_addr_t paddr, l4mm
  * @param m a live mapping (NULL: nothing is written).
  * @param out receives the description (NULL: nothing is done).
  * @par Cost O(1). Never changes anything.
+ * @par Thread-safety
+ *      Not thread-safe: the caller serialises every call on one database.
  */
 void l4mm_mapdb_info(const l4mm_mapping *m, struct l4mm_mapping_info *out);
 
@@ -279,6 +297,8 @@ void l4mm_mapdb_info(const l4mm_mapping *m, struct l4mm_mapping_info *out);
  *         followed.
  * @par Cost O(total nodes + roots^2 + registered ops); 1 KiB of stack (the path to the
  *      root). Never changes anything.
+ * @par Thread-safety
+ *      Not thread-safe: the caller serialises every call on one database.
  */
 l4mm_status l4mm_mapdb_check(const struct l4mm_mapdb *db);
 

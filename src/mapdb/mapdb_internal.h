@@ -48,6 +48,8 @@ struct l4mm_mapping {
 #define MDB_OP_SCAN      1u
 #define MDB_OP_REMOVE    2u
 #define MDB_OP_DONE      3u
+/* A hint only (a no-op where the compiler has nothing better); never a library call. */
+#define MDB_PREFETCH(p) __builtin_prefetch((p), 1)
 /* Link indices count 8-byte units from db->base; a database spans 2^35 bytes (32 GiB). */
 #define MDB_WINDOW_HALF (UINT64_C(1) << 34)
 

@@ -110,19 +110,19 @@ static bool run_steps(struct l4mm_mapdb *db, struct run *r, size_t budget)
             return false;
         }
         visits++;
+        const bool last = x == m;
+        MDB_PREFETCH(mdb_prev(db, x)); /* the next x: overlap its miss with this one */
         unsigned old = mdb_rights(x), nw = old & ~rm;
         if (nw != old && db->ops.changed)
             db->ops.changed(db->ops.ctx, x->space, mdb_vaddr(x), mdb_order(x), old, nw);
         if (nw == 0) {
-            delete_node(db, x);
-            if (x == m)
-                return true;
+            delete_node(db, x); /* c stays: c->prev is now x's predecessor */
         } else {
             mdb_set_rights(x, nw);
-            if (x == m)
-                return true;
             c = x;
         }
+        if (last)
+            return true;
     }
 }
 
