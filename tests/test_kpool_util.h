@@ -155,4 +155,58 @@ static inline void rec_init(struct rec *r, struct l4mm_kpool *p, struct l4mm_kpo
     ops->ctx = r;
 }
 
+/* ---- a pool with recording hooks over a 256-page arena (page size KP_TEST_PS) ---------- */
+
+#define KP_TEST_PS 256u
+
+struct fix {
+    struct arena a;
+    struct l4mm_kpool p;
+    struct l4mm_kpool_ops ops;
+    struct rec r;
+    void *spare[64];
+    size_t next; /* next unused arena page */
+};
+
+static inline struct fix *fix_new(size_t reserve, size_t low, size_t high)
+{
+    struct fix *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    arena_init(&f->a, KP_TEST_PS, 256);
+    rec_init(&f->r, &f->p, &f->ops);
+    struct l4mm_kpool_config cfg = { KP_TEST_PS, reserve, low, high };
+    assert_int_equal(l4mm_kpool_init(&f->p, &cfg, &f->ops), L4MM_OK);
+    /* spare pages for hooks: the last 64 of the arena */
+    for (size_t i = 0; i < 64; i++)
+        f->spare[i] = arena_page(&f->a, 192 + i);
+    f->r.spare = f->spare;
+    f->r.nspare = 0;
+    return f;
+}
+
+static inline void fix_give(struct fix *f, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        assert_int_equal(l4mm_kpool_give(&f->p, arena_page(&f->a, f->next++)), L4MM_OK);
+}
+
+static inline void fix_spares(struct fix *f, size_t k)
+{
+    f->r.nspare = k;
+}
+
+static inline void fix_free(struct fix *f)
+{
+    assert_int_equal(l4mm_kpool_check(&f->p), L4MM_OK);
+    arena_fini(&f->a);
+    free(f);
+}
+
+static inline size_t npages(const struct l4mm_kpool *p)
+{
+    struct l4mm_kpool_stats s;
+    l4mm_kpool_stats(p, &s);
+    return s.pages;
+}
+
 #endif /* TEST_KPOOL_UTIL_H */
