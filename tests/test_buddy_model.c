@@ -446,7 +446,7 @@ static void episode(unsigned nops)
 
 static void test_buddy_model_random_ops_match_reference(void **state)
 {
-    unsigned long target = MODEL_SANITIZED ? 150000ul : 1000000ul;
+    unsigned long target = MODEL_SANITIZED ? 400000ul : 1000000ul;
     const char *env = getenv("L4MM_MODEL_OPS");
     (void)state;
     if (env)
