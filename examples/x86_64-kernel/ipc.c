@@ -56,7 +56,7 @@ void deliver_kernel_msgs(void)
         return;
     if (l4mm_msgq_pop(&kq, &m) != L4MM_OK)
         return;
-    for (i = 0; i < 4; i++)
+    for (i = 0; i < 16; i++)
         s0->utcb->mr[i] = m.mr[i];
     set_result(s0, 0, TID_KERNEL);
     s0->state = T_READY;

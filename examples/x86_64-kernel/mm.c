@@ -132,12 +132,81 @@ static void on_want_pages(void *ctx, size_t n)
     }
 }
 
+/* Above the high watermark the surplus goes back where it came from, outside the hook
+ * (kpool_reclaim may not run inside one): sigma0's frames by grant items through the queue,
+ * DMA frames to the DMA pool, the kernel's own boot frames to a spare list. */
+#define RET_MAX    7u /* grant items per message */
+#define MAX_SPARES 1024u
+static uint64_t ret_batch[RET_MAX];
+static unsigned ret_n, excess_lines;
+static bool excess_pending;
+static uint64_t dma_lo, dma_hi;
+static unsigned long ret_sigma0, ret_dma;
+uint64_t mm_spares[MAX_SPARES];
+unsigned mm_nspares;
+
 static void on_excess(void *ctx, size_t n)
 {
     (void)ctx;
-    kprintf("[kpool] excess_pages(%zu): above the high watermark (this demo keeps the surplus "
-            "in the pool)\n",
-            n);
+    excess_pending = true;
+    if (excess_lines < 2)
+        kprintf("[kpool] excess_pages(%zu): above the high watermark; the surplus goes back\n", n);
+}
+
+static bool push_return(void)
+{
+    struct kmsg m;
+    unsigned i;
+    memset(&m, 0, sizeof(m));
+    m.mr[0] = mm_tag(LBL_RETURN, 0, 2 * ret_n);
+    for (i = 0; i < ret_n; i++) {
+        struct l4mm_map_item it;
+        memset(&it, 0, sizeof(it));
+        it.fpage.kind = L4MM_FPAGE_MEM;
+        it.fpage.base = ret_batch[i];
+        it.fpage.order = 12;
+        it.fpage.rights = L4MM_RWX;
+        it.snd_base = ret_batch[i];
+        it.grant = true;
+        if (l4mm_x2_item_encode(&it, &m.mr[1 + 2 * i]) != L4MM_OK)
+            panic("return item encode");
+    }
+    if (l4mm_msgq_push(&kq, &m) != L4MM_OK)
+        return false; /* BUSY: the batch waits for the next round */
+    ret_sigma0 += ret_n;
+    ret_n = 0;
+    return true;
+}
+
+static void return_excess(void)
+{
+    l4mm_mapping *m;
+    void *p;
+    if (!excess_pending || (ret_n == RET_MAX && !push_return()))
+        return;
+    while (mm_pool_n() > mm_pool_stats().high && l4mm_kpool_reclaim(&kpool, &p) == L4MM_OK) {
+        uint64_t pa = V2P(p);
+        if (sigma0_root(pa, PAGE, &m) == L4MM_OK) {
+            ret_batch[ret_n++] = pa;
+            if (ret_n == RET_MAX && !push_return())
+                return;
+        } else if (pa >= dma_lo && pa < dma_hi) {
+            if (l4mm_buddy_free(&dmapool, pa, 0) == L4MM_OK)
+                ret_dma++;
+        } else if (mm_nspares < MAX_SPARES) {
+            mm_spares[mm_nspares++] = pa;
+        } else {
+            l4mm_kpool_give(&kpool, p);
+            break;
+        }
+    }
+    if (ret_n && !push_return())
+        return;
+    excess_pending = false;
+    if (excess_lines++ < 2)
+        kprintf("[kpool] surplus returned with kpool_reclaim: %lu frames granted back to sigma0 "
+                "in all, %lu to the DMA pool, %u boot frames kept as spares (n=%zu)\n",
+                ret_sigma0, ret_dma, mm_nspares, mm_pool_n());
 }
 
 /* ---- mapdb callbacks ---------------------------------------------------------------- */
@@ -215,6 +284,8 @@ void mm_init(void)
 void mm_dma_init(uint64_t base, uint64_t size)
 {
     size_t need = l4mm_buddy_meta_size(base, size, 12, 4);
+    dma_lo = base;
+    dma_hi = base + size;
     l4mm_status st;
     if (need > sizeof(dma_meta))
         panic("dma meta too small");
@@ -401,6 +472,7 @@ void mm_unmap(struct thread *t, uint64_t word, unsigned flags)
 
 void mm_pump(void)
 {
+    return_excess();
     if (pending_refill) {
         struct kmsg m;
         if (refill_msg(pending_refill, &m) && l4mm_msgq_push(&kq, &m) == L4MM_OK) {

@@ -63,6 +63,16 @@ enum l4mm_oom_action mm_on_oom(void *ctx, enum l4mm_kpool_class cls, size_t atte
     l4mm_addr_t pa;
     struct thread *v;
     (void)ctx;
+    while (got < 16 && mm_nspares) {
+        l4mm_kpool_give(&kpool, P2V(mm_spares[--mm_nspares]));
+        got++;
+    }
+    if (got) {
+        kprintf("[oom] hook(%s, attempt %zu): the kernel's spare boot frames give %u pages -> "
+                "RETRY\n",
+                cname[cls], attempt, got);
+        return L4MM_OOM_RETRY;
+    }
     while (got < 16 && l4mm_buddy_alloc(&dmapool, 0, &pa) == L4MM_OK) {
         l4mm_kpool_give(&kpool, P2V(pa));
         got++;

@@ -52,6 +52,7 @@
 #define LBL_DIED    0x7f1 /* MR1 = tid of a killed task: its frames come back        */
 #define LBL_PING    0x7f2 /* a probe (no reply)                                      */
 #define LBL_CHECK   0x7f3 /* run your invariant checks; reply: MR1 = status           */
+#define LBL_RETURN  0x7f5 /* grant items: surplus kernel-pool frames going back       */
 #define LBL_CHECKED 0x7f4 /* sigma0's answer to LBL_CHECK                             */
 #define LBL_FAULT   (-32) /* X.2 page-fault label (-2 << 4), low 4 bits: access rwx   */
 

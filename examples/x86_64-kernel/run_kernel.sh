@@ -90,6 +90,10 @@ policy kills task B
 kernel still running
 kpool_refill_failed
 frames back into the buddy
+[kpool] excess_pages(
+surplus returned with kpool_reclaim
+frames granted back to sigma0
+sigma0: the kernel grants back
 [check] l4mm_buddy_check (sigma0's frames, run by sigma0): ok
 [check] l4mm_mapdb_check: ok
 [check] l4mm_kpool_check: ok

@@ -52,7 +52,7 @@ extern struct l4mm_msgq kq;
 
 /* The kernel's asynchronous messages to sigma0 (the msgq element). */
 struct kmsg {
-    uint64_t mr[4];
+    uint64_t mr[16];
 };
 
 /* vm.c */
@@ -82,6 +82,8 @@ extern unsigned long stat_faults, stat_refills, stat_refill_pages, stat_refill_f
 /* shared by mm.c and oom.c */
 extern bool mm_changed_verbose, mm_in_hook;
 extern void *mm_deferred_nodes;
+extern uint64_t mm_spares[];
+extern unsigned mm_nspares;
 struct l4mm_kpool_stats mm_pool_stats(void);
 size_t mm_pool_n(void);
 uint64_t mm_tag(int64_t label, unsigned u, unsigned t);

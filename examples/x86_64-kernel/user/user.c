@@ -224,6 +224,15 @@ static void sigma0_refill(void)
                 (uint64_t)4 << k);
         return;
     }
+    if (j > 0) {
+        /* re-book the block page by page (alloc_at), so the kernel can give pages back
+         * one at a time */
+        uint64_t i;
+        l4mm_buddy_free(&buddy, f, (unsigned)j);
+        for (i = 0; i < (1ull << j); i++)
+            if (l4mm_buddy_alloc_at(&buddy, f + (i << 12), 0) != L4MM_OK)
+                uprintf("alloc_at 0x%x failed", f + (i << 12));
+    }
     memset(&it, 0, sizeof(it));
     it.fpage.kind = L4MM_FPAGE_MEM;
     it.fpage.base = f;
@@ -236,6 +245,26 @@ static void sigma0_refill(void)
         uprintf("sigma0 RPC from the kernel: any %u KiB -> buddy block 0x%x (order %u), "
                 "granted",
                 (uint64_t)4 << k, f, (uint64_t)j);
+}
+
+static struct l4mm_msg rmsg;
+static uint64_t returned;
+
+/* Surplus kernel-pool frames, granted back by the kernel: free them in the buddy. */
+static void sigma0_return(void)
+{
+    unsigned i, n = 0;
+    static unsigned lines;
+    if (l4mm_x2_msg_parse(UTCB->mr, UTCB_MRS, &rmsg) != L4MM_OK)
+        return;
+    for (i = 0; i < rmsg.n_items; i++)
+        if (!rmsg.items[i].fpage.nil && rmsg.items[i].fpage.order == 12 &&
+            l4mm_buddy_free(&buddy, rmsg.items[i].fpage.base, 0) == L4MM_OK)
+            n++;
+    returned += n;
+    if (lines++ < 2)
+        uprintf("the kernel grants back %u surplus frames -> buddy (check %s)", (uint64_t)n,
+                l4mm_strerror(l4mm_buddy_check(&buddy)));
 }
 
 static void sigma0_died(uint64_t tid)
@@ -275,14 +304,17 @@ __attribute__((noreturn)) static void sigma0_main(void)
                 reply_to = TID_KERNEL;
             } else if (label == LBL_DIED) {
                 sigma0_died(UTCB->mr[1]);
+            } else if (label == LBL_RETURN) {
+                sigma0_return();
             } else if (label == LBL_PING) {
                 uprintf("probe message from the kernel's queue");
             } else if (label == LBL_CHECK) {
                 struct l4mm_buddy_stats s;
                 l4mm_status st = l4mm_buddy_check(&buddy);
                 l4mm_buddy_stats(&buddy, &s);
-                uprintf("final check: l4mm_buddy_check %s, %u frames free, %u allocated",
-                        l4mm_strerror(st), s.free_units, s.allocated_units);
+                uprintf("final check: l4mm_buddy_check %s, %u frames free, %u allocated; %u "
+                        "frames came back from the kernel pool",
+                        l4mm_strerror(st), s.free_units, s.allocated_units, returned);
                 put_tag(LBL_CHECKED, 1, 0);
                 UTCB->mr[1] = st;
                 reply_to = TID_KERNEL;
