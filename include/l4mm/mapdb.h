@@ -156,8 +156,8 @@ l4mm_status l4mm_mapdb_init(struct l4mm_mapdb *db, const struct l4mm_mapdb_ops *
  *         L4MM_EINVAL: NULL db/out, order too large, misaligned or unencodable address,
  *         rights 0 or above RWX; L4MM_EBUSY: the range overlaps another root's;
  *         L4MM_ENOMEM: node_alloc failed or gave a node outside the window.
- * @par Cost O(total nodes) (it scans the forest for roots), one node_alloc. Never calls
- *      changed.
+ * @par Cost O(total nodes) worst case: the trees are kept sorted by paddr and the walk
+ *      stops at the first root above the new range; one node_alloc. Never calls changed.
  * @par Thread-safety
  *      Not thread-safe: the caller serialises every call on one database.
  */
@@ -290,13 +290,14 @@ void l4mm_mapdb_info(const l4mm_mapping *m, struct l4mm_mapping_info *out);
 /**
  * @brief Verifies every invariant of the database without trusting it: list links, depths
  *        (a root first, no depth jump), child rights and range inside the parent's, encodable
- *        fields, root ranges disjoint, node count, registered operations well formed.
+ *        fields, roots in ascending and disjoint physical ranges, node count, registered operations
+ * well formed.
  * @param db the instance.
  * @return L4MM_OK; L4MM_EINVAL: db NULL; L4MM_ECORRUPT: damage found. Never asserts;
  *         a link outside the range of node addresses ever handed out is reported, not
  *         followed.
- * @par Cost O(total nodes + roots^2 + registered ops); 1 KiB of stack (the path to the
- *      root). Never changes anything.
+ * @par Cost O(total nodes + registered ops); 1 KiB of stack (the path to the root). Never changes
+ * anything.
  * @par Thread-safety
  *      Not thread-safe: the caller serialises every call on one database.
  */

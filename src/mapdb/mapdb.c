@@ -101,15 +101,20 @@ l4mm_status l4mm_mapdb_root(struct l4mm_mapdb *db, l4mm_space_id space, l4mm_add
     if (!fits(vpn, L4MM_MAPDB_VPN_BITS) || !fits(ppn, L4MM_MAPDB_PPN_BITS))
         return L4MM_EINVAL;
 
-    /* Idempotence and overlap: every root of the forest. */
+    /* Trees are kept sorted by physical address: walk the roots up to the first one above
+     * the new range; an overlap on the way is idempotence or EBUSY. */
     l4mm_addr_t last = last_byte(paddr, order);
-    l4mm_mapping *x = db->head;
+    l4mm_mapping *x = db->head, *before = NULL;
     if (x) {
         do {
             if (mdb_depth(x) == 0) {
                 l4mm_addr_t xp = mdb_paddr(x);
                 unsigned xo = mdb_order(x);
-                if (xp <= last && paddr <= last_byte(xp, xo)) {
+                if (xp > last) {
+                    before = x;
+                    break;
+                }
+                if (paddr <= last_byte(xp, xo)) {
                     if (x->space == space && xo == order && xp == paddr && mdb_vaddr(x) == vaddr) {
                         *out = x;
                         return L4MM_OK;
@@ -130,9 +135,12 @@ l4mm_status l4mm_mapdb_root(struct l4mm_mapdb *db, l4mm_space_id space, l4mm_add
         l4mm_mapdb_link_after(db, NULL, n);
         db->head = n;
     } else {
-        /* A new tree goes at the end of the forest, just before head. */
-        l4mm_mapdb_ops_root_inserted(db, db->head, n);
-        l4mm_mapdb_link_after(db, mdb_prev(db, db->head), n);
+        /* In front of the first root above it (or at the end: in front of head). */
+        l4mm_mapping *at = before ? before : db->head;
+        l4mm_mapdb_ops_root_inserted(db, at, n);
+        l4mm_mapdb_link_after(db, mdb_prev(db, at), n);
+        if (before == db->head)
+            db->head = n;
     }
     *out = n;
     return L4MM_OK;

@@ -68,25 +68,6 @@ static l4mm_status check_ops(const struct l4mm_mapdb *db)
     return k == db->nactive ? L4MM_OK : L4MM_ECORRUPT;
 }
 
-static l4mm_status check_roots(const struct l4mm_mapdb *db)
-{
-    const l4mm_mapping *r = db->head;
-    do {
-        if (mdb_depth(r) == 0) {
-            l4mm_addr_t rp = mdb_paddr(r), rl = last_byte(rp, mdb_order(r));
-            for (const l4mm_mapping *x = mdb_next(db, r); x != db->head; x = mdb_next(db, x)) {
-                if (mdb_depth(x) != 0)
-                    continue;
-                l4mm_addr_t xp = mdb_paddr(x);
-                if (xp <= rl && rp <= last_byte(xp, mdb_order(x)))
-                    return L4MM_ECORRUPT;
-            }
-        }
-        r = mdb_next(db, r);
-    } while (r != db->head);
-    return L4MM_OK;
-}
-
 l4mm_status l4mm_mapdb_check(const struct l4mm_mapdb *db)
 {
     if (!db)
@@ -101,6 +82,7 @@ l4mm_status l4mm_mapdb_check(const struct l4mm_mapdb *db)
     uint32_t path[L4MM_MAPDB_MAX_DEPTH + 1u]; /* path[d]: the last node seen at depth d */
     size_t count = 0;
     unsigned prevd = 0;
+    l4mm_addr_t root_last = 0; /* last byte of the previous root: roots ascend, disjoint */
     const l4mm_mapping *x = db->head;
     do {
         if (++count > db->nodes || !idx_ok(db, x->next) || !idx_ok(db, x->prev))
@@ -113,12 +95,14 @@ l4mm_status l4mm_mapdb_check(const struct l4mm_mapdb *db)
             return L4MM_ECORRUPT;
         if (d > 0 && !child_ok(x, mdb_node(db, path[d - 1u])))
             return L4MM_ECORRUPT;
+        if (d == 0) {
+            if (x != db->head && mdb_paddr(x) <= root_last)
+                return L4MM_ECORRUPT;
+            root_last = last_byte(mdb_paddr(x), mdb_order(x));
+        }
         path[d] = mdb_index(db, x);
         prevd = d;
         x = n;
     } while (x != db->head);
-    if (count != db->nodes)
-        return L4MM_ECORRUPT;
-    l4mm_status s = check_roots(db);
-    return s != L4MM_OK ? s : check_ops(db);
+    return count == db->nodes ? check_ops(db) : L4MM_ECORRUPT;
 }

@@ -11,9 +11,10 @@
  *   meta:  bits 0-5 order | 6-8 rights | 9-16 depth | 17 OPREF | 18-31 ppn bits 24..37
  *   addr:  bits 0-39 vpn = vaddr >> order | bits 40-63 ppn bits 0..23 (ppn = paddr >> order)
  *
- * The whole forest is ONE circular, doubly linked list in preorder; every node stores its
- * depth; a tree is a root (depth 0) followed by its descendants, so the subtree of n is n and
- * the run of nodes after it that are deeper than n:
+ * The whole forest is ONE circular, doubly linked list in preorder (trees in ascending order
+ * of their physical ranges, head = the lowest); every node stores its depth; a tree is a root
+ * (depth 0) followed by its descendants, so the subtree of n is n and the run of nodes after
+ * it that are deeper than n:
  *
  *      R0 ── a ── b ── c ── d ── R1 ── e ── (back to R0)      R0          R1
  *      d0    d1   d2   d2   d1   d0    d1                    /  \         |

@@ -19,8 +19,8 @@
  *    cur) the child lands before cur and will be done; if the parent is done (cur or after)
  *    the child inherits the already reduced rights. During SCAN a child of a scanned node lands
  *    inside the range that REMOVE will cover.
- *  - a new root goes in front of head; a REMOVE cursor sitting on head is moved onto it, so
- *    cur->prev is still the last node of the subtree.
+ *  - a new root goes in front of the first root above its range (or of head); a REMOVE
+ *    cursor sitting on that root is moved onto the new one, so cur->prev is unchanged.
  *  - deleting a node that an operation points at (marked OPREF) fixes that operation: a
  *    deleted target finishes it; a SCAN cursor moves back to its predecessor (scanned);
  *    a REMOVE cursor moves to its successor (so cur->prev is unchanged).
