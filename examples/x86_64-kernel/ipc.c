@@ -138,8 +138,10 @@ static void receive_phase(struct thread *t, unsigned from)
         if (s->state == T_SEND && s->send_to == t->tid) {
             uint64_t e = transfer(s, t);
             set_result(s, e, 0);
-            if (e)
+            if (e) { /* refused: the sender learns why, the receiver keeps waiting */
+                s->state = T_READY;
                 continue;
+            }
             receive_phase(s, s->recv_after);
             return;
         }

@@ -197,7 +197,7 @@ static void give_sigma0(void)
             a += 1ull << o;
         }
     }
-    kprintf("[boot] sigma0 owns %lu free frames (%lu KiB) in %lu ranges: %u idempotent roots "
+    kprintf("[boot] sigma0 owns %lu free frames (%lu KiB) in %lu range(s): %u idempotent roots "
             "in the mapdb (vaddr == paddr, rwx)\n",
             frames, frames * 4, u->nranges, roots);
     if (first) {

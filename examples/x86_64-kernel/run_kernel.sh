@@ -66,6 +66,8 @@ sigma0: fault (label -2<<4|w) from task 3 at 0x50000000
 [map] sigma0 -> A: map
 PTE installed
 A: resumed after the fault: wrote and read back 0xa1a1
+malformed message refused (malformed wire data)
+A: a message with 3 typed words -> malformed wire data
 asked rw-, got r-- (rights never escalate)
 -> EPERM: refused, rights never escalate
 [map] A -> B: grant 0x50200000 -> va 0x60200000

@@ -165,7 +165,7 @@ static void sigma0_init(void)
         uprintf("buddy setup failed (%s, meta %u bytes)", l4mm_strerror(st), need);
         sys_exit();
     }
-    uprintf("l4mm_buddy owns %u free frames in %u ranges (metadata %u bytes, in sigma0's own "
+    uprintf("l4mm_buddy owns %u free frames in %u range(s) (metadata %u bytes, in sigma0's own "
             "memory); check %s",
             frames, UTCB->nranges, need, l4mm_strerror(l4mm_buddy_check(&buddy)));
 }
@@ -341,6 +341,13 @@ __attribute__((noreturn)) static void client_a(void)
     uprintf("resumed after the fault: wrote and read back 0x%x", PEEK(VA_A_P1));
     uprintf("reading 0x%x (sigma0 maps it read-only): 0x%x", VA_A_RO, PEEK(VA_A_RO));
     PEEK(VA_A_P2) = 0xb2b2;
+
+    /* a malformed message: 3 typed words cannot be map items (two words each) */
+    put_tag(0x100, 0, 3);
+    UTCB->mr[1] = UTCB->mr[2] = UTCB->mr[3] = 0x8;
+    st = ipc(TID_B, TID_NIL, &from);
+    uprintf("a message with 3 typed words -> %s (the kernel validates before it acts)",
+            l4mm_strerror((l4mm_status)st));
 
     /* to B: an escalation attempt (rw of a read-only page), a w-only request of it, a map
      * of P1 and a grant of P2 */
