@@ -368,10 +368,10 @@ int main(int argc, char **argv)
         }
         printf("l4mm buddy bench: 1 GiB of 4 KiB pages (%u pages), max_order 18, seed fixed\n",
                PAGES);
-        printf("| %-34s | %10s | %10s | %10s | %7s | %7s |\n", "figure", "buddy", "bitmap", "stack",
-               "/bitmap", "/stack");
-        printf("|%s|\n", "------------------------------------|------------|------------|----"
-                         "--------|---------|---------");
+        printf("| %-36s | %10s | %10s | %10s | %8s | %8s |\n", "figure (stack: order 0 only)",
+               "buddy", "bitmap", "stack", "/bitmap", "/stack");
+        printf("|%s|\n", "--------------------------------------|------------|------------|--"
+                         "----------|----------|----------");
         print_ratio("(a) ns per alloc+free pair", ta[0], ta[1], ta[2]);
         print_ratio("(b) ns per step", tb[0], tb[1], 0);
         print_ratio("(c) ns per op (fill, random free)", tc[0], tc[1], tc[2]);
