@@ -302,7 +302,8 @@ struct l4mm_x2_sigma0_req {
  * @param n    receives the number of words written (3 or 4).
  * @return ::L4MM_OK; ::L4MM_EINVAL for NULL pointers, an fpage the format cannot express,
  *         attr beyond the word (32-bit), an "any" request with a nonzero base or a
- *         non-MEM kind, or a nil/complete fpage.
+ *         non-MEM kind, a nil/complete fpage, or a specific page whose base bits are all
+ *         ones (it would read as "any page").
  * @par Cost O(1); pure; never writes an output on error.
  */
 l4mm_status l4mm_x2_sigma0_req_encode(const struct l4mm_x2_sigma0_req *r, uint64_t mr[4],
