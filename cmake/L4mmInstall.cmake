@@ -64,6 +64,5 @@ install(CODE "
   set(L4MM_PC_DESCRIPTION \"${PROJECT_DESCRIPTION}\")
   set(L4MM_PC_CFLAGS \"${L4MM_PC_CFLAGS}\")
   configure_file(\"${PROJECT_SOURCE_DIR}/cmake/l4mm.pc.in\" \"${PROJECT_BINARY_DIR}/pc/l4mm.pc\" @ONLY)
-  file(INSTALL \"${PROJECT_BINARY_DIR}/pc/l4mm.pc\"
-       DESTINATION \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig\")
+  file(INSTALL \"${PROJECT_BINARY_DIR}/pc/l4mm.pc\" DESTINATION \"\${L4MM_PC_LIBDIR}/pkgconfig\")
 ")
