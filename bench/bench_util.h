@@ -18,14 +18,14 @@
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
-#define BENCH_CG_START() CALLGRIND_TOGGLE_COLLECT
-#define BENCH_CG_STOP() CALLGRIND_TOGGLE_COLLECT
+#define BENCH_CG_START()    CALLGRIND_TOGGLE_COLLECT
+#define BENCH_CG_STOP()     CALLGRIND_TOGGLE_COLLECT
 #define BENCH_ON_VALGRIND() (RUNNING_ON_VALGRIND != 0)
 #endif
 #endif
 #ifndef BENCH_CG_START
-#define BENCH_CG_START() ((void)0)
-#define BENCH_CG_STOP() ((void)0)
+#define BENCH_CG_START()    ((void)0)
+#define BENCH_CG_STOP()     ((void)0)
 #define BENCH_ON_VALGRIND() 0
 #endif
 

@@ -15,15 +15,15 @@ extern "C" {
 
 /** @brief Result of every fallible l4mm call. */
 typedef enum l4mm_status {
-    L4MM_OK = 0,   /**< success */
-    L4MM_EINVAL,   /**< malformed argument: misaligned, out of range, bad order, bad flags */
-    L4MM_ENOMEM,   /**< nothing free satisfies the request */
-    L4MM_ENOENT,   /**< no such thing: block not allocated (double free), unknown mapping */
-    L4MM_EPERM,    /**< the caller does not hold what the operation needs */
-    L4MM_EBUSY,    /**< in use, or queue full: nothing changed, try later */
-    L4MM_EAGAIN,   /**< work budget spent: state is consistent, call again to continue */
-    L4MM_EDECODE,  /**< malformed wire data */
-    L4MM_ECORRUPT  /**< an invariant check found damage */
+    L4MM_OK = 0,  /**< success */
+    L4MM_EINVAL,  /**< malformed argument: misaligned, out of range, bad order, bad flags */
+    L4MM_ENOMEM,  /**< nothing free satisfies the request */
+    L4MM_ENOENT,  /**< no such thing: block not allocated (double free), unknown mapping */
+    L4MM_EPERM,   /**< the caller does not hold what the operation needs */
+    L4MM_EBUSY,   /**< in use, or queue full: nothing changed, try later */
+    L4MM_EAGAIN,  /**< work budget spent: state is consistent, call again to continue */
+    L4MM_EDECODE, /**< malformed wire data */
+    L4MM_ECORRUPT /**< an invariant check found damage */
 } l4mm_status;
 
 /**
@@ -31,7 +31,8 @@ typedef enum l4mm_status {
  * @param s any value, including values outside the enumeration.
  * @return a NUL-terminated string with static storage; never NULL ("unknown status" for
  *         values outside the enumeration).
- * @par Cost O(1). @par Thread-safety: pure; safe from any context.
+ *
+ * Cost: O(1). Thread-safety: pure; safe from any context.
  */
 const char *l4mm_strerror(l4mm_status s);
 
