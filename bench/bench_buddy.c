@@ -1,10 +1,11 @@
 /*
  * bench_buddy.c - the buddy allocator against two baselines, over 1 GiB of 4 KiB pages.
  *
- *   ./bench_buddy                      all figures, ns/op median of 5 runs, ratios
+ *   ./bench_buddy [--max-order N]      all figures, ns/op median of 5 runs, ratios
+ *                                      (max_order 18 by default: one block can be 1 GiB)
  *   valgrind --tool=callgrind --collect-atstart=no --instr-atstart=yes \
- *       ./bench_buddy --callgrind W A  instructions: only workload W (a|b|c) of allocator A
- *                                      (buddy|bitmap|stack) is collected; Ir / printed ops
+ *       ./bench_buddy --callgrind W A [--max-order N]  instructions: only workload W (a|b|c) of
+ * allocator A (buddy|bitmap|stack) is collected; Ir / printed ops
  *
  * Workloads (fixed seed):
  *   (a) order-0 alloc/free pairs on an empty (all free) range; one op = one pair;
@@ -124,6 +125,7 @@ static inline void stk_free(struct stk *s, uint64_t a)
 enum alloc_kind { BUDDY, BITMAP, STACK };
 static const char *kind_name[] = { "buddy", "bitmap", "stack" };
 
+static unsigned bench_mo = 18; /* --max-order N */
 static struct l4mm_buddy bud;
 static uint64_t *bud_meta;
 static size_t bud_msz;
@@ -133,7 +135,8 @@ static struct stk sk;
 static void setup(enum alloc_kind a)
 {
     if (a == BUDDY) {
-        if (l4mm_buddy_init(&bud, bud_meta, bud_msz, BASE, (uint64_t)PAGES << PGSH, PGSH, 18) ||
+        if (l4mm_buddy_init(&bud, bud_meta, bud_msz, BASE, (uint64_t)PAGES << PGSH, PGSH,
+                            bench_mo) ||
             l4mm_buddy_add(&bud, BASE, (uint64_t)PAGES << PGSH)) {
             fprintf(stderr, "buddy setup failed\n");
             exit(1);
@@ -309,7 +312,10 @@ static void print_ratio(const char *fig, double buddy, double bmp, double stk)
 
 int main(int argc, char **argv)
 {
-    bud_msz = l4mm_buddy_meta_size(BASE, (uint64_t)PAGES << PGSH, PGSH, 18);
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--max-order") == 0)
+            bench_mo = (unsigned)atoi(argv[i + 1]);
+    bud_msz = l4mm_buddy_meta_size(BASE, (uint64_t)PAGES << PGSH, PGSH, bench_mo);
     bud_meta = aligned_alloc(64, (bud_msz + 63) & ~(size_t)63);
     if (!bud_meta)
         return 1;
@@ -344,7 +350,8 @@ int main(int argc, char **argv)
         }
         for (int r = 0; r < L4MM_BENCH_REPS; r++) {
             uint64_t t0 = bench_now_ns();
-            (void)l4mm_buddy_init(&tmp, bud_meta, bud_msz, BASE, (uint64_t)PAGES << PGSH, PGSH, 18);
+            (void)l4mm_buddy_init(&tmp, bud_meta, bud_msz, BASE, (uint64_t)PAGES << PGSH, PGSH,
+                                  bench_mo);
             init_ns[r] = (double)(bench_now_ns() - t0);
             (void)l4mm_buddy_add(&tmp, BASE, (uint64_t)PAGES << PGSH);
             t0 = bench_now_ns();
@@ -366,8 +373,8 @@ int main(int argc, char **argv)
             uint64_t t0 = bench_now_ns();
             tover[i] = (double)(bench_now_ns() - t0);
         }
-        printf("l4mm buddy bench: 1 GiB of 4 KiB pages (%u pages), max_order 18, seed fixed\n",
-               PAGES);
+        printf("l4mm buddy bench: 1 GiB of 4 KiB pages (%u pages), max_order %u, seed fixed\n",
+               PAGES, bench_mo);
         printf("| %-36s | %10s | %10s | %10s | %8s | %8s |\n", "figure (stack: order 0 only)",
                "buddy", "bitmap", "stack", "/bitmap", "/stack");
         printf("|%s|\n", "--------------------------------------|------------|------------|--"
