@@ -82,7 +82,7 @@ run_afl() {
     local rc=0
     AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
         AFL_FAST_CAL=1 AFL_SKIP_CRASHES=0 ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0 \
-        afl-fuzz -V "$secs" -t 2000 -m none -i "$w/in" -o "$w/out" -- "$w/$target" \
+        afl-fuzz -V "$secs" -t 5000+ -m none -i "$w/in" -o "$w/out" -- "$w/$target" \
         </dev/null >"$w/afl.log" 2>&1 || rc=$?
     local stats=$w/out/default/fuzzer_stats
     if [[ ! -f $stats ]]; then
@@ -111,7 +111,7 @@ run_afl() {
         echo "fuzz/run.sh: [afl] no executions" >&2
         return 1
     fi
-    [[ ${hangs:-0} == 0 ]] || echo "fuzz/run.sh: [afl] note: $hangs input(s) exceeded 2 s (shared CPU?) in $w/out/default/hangs/"
+    [[ ${hangs:-0} == 0 ]] || echo "fuzz/run.sh: [afl] note: $hangs input(s) exceeded 5 s (shared CPU?) in $w/out/default/hangs/"
     return 0
 }
 
