@@ -650,6 +650,16 @@ static void test_buddy_check_detects_struct_corruption(void **s)
         assert_int_equal(l4mm_buddy_check_quick(&f.b), L4MM_ECORRUPT);
         p[i] ^= 0x10;
     }
+    /* every bit of the struct (no padding) is cross-checked by the full check */
+    p = (unsigned char *)&f.b;
+    for (size_t i = 0; i < sizeof f.b; i++) {
+        for (unsigned bit = 0; bit < 8; bit++) {
+            p[i] ^= (unsigned char)(1u << bit);
+            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
+            p[i] ^= (unsigned char)(1u << bit);
+        }
+    }
+    assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
     f.b.free_units++;
     assert_int_equal(l4mm_buddy_check_quick(&f.b), L4MM_ECORRUPT);
     assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
