@@ -52,7 +52,7 @@ ver=$(sed -n 's/^project(l4mm VERSION \([0-9]*\)\.\([0-9]*\)\.\([0-9]*\).*/\1 \2
 read -r vmaj vmin vpat <<<"${ver:-0 0 0}"
 sed -e "s/@PROJECT_VERSION_MAJOR@/$vmaj/" -e "s/@PROJECT_VERSION_MINOR@/$vmin/" \
     -e "s/@PROJECT_VERSION_PATCH@/$vpat/" -e "s/@PROJECT_VERSION@/$vmaj.$vmin.$vpat/" \
-    "$root/include/l4mm/version.h.in" >"$gen/version.h.tmp" && mv "$gen/version.h.tmp" "$gen/version.h"
+    "$root/include/l4mm/version.h.in" >"$gen/version.h.$$" && mv -f "$gen/version.h.$$" "$gen/version.h"
 inc=(-I "$root/include" -I "$work_base/include" -I "$root/src")
 cflags=(-std=c11 -g -O1 -fno-omit-frame-pointer)
 
