@@ -544,7 +544,17 @@ static void workload(struct fx *f, l4mm_addr_t base, l4mm_addr_t size)
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
         if (n < 512 && (seed >> 63)) {
             unsigned k = (unsigned)(seed >> 40) % 6;
-            if (l4mm_buddy_alloc(&f->b, k, &live[n]) == L4MM_OK)
+            l4mm_addr_t at = base + ((((seed >> 8) % (size >> 12)) << 12) & ~((PG << k) - 1));
+            l4mm_status r;
+            switch ((seed >> 20) % 3) {
+            case 0: r = l4mm_buddy_alloc(&f->b, k, &live[n]); break;
+            case 1: r = l4mm_buddy_alloc_in(&f->b, k, at, at + size / 3, &live[n]); break;
+            default:
+                r = l4mm_buddy_alloc_at(&f->b, at, k);
+                live[n] = at;
+                break;
+            }
+            if (r == L4MM_OK)
                 ord[n++] = k;
         } else if (n > 0) {
             unsigned j = (unsigned)(seed >> 33) % n;
