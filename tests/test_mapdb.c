@@ -552,6 +552,10 @@ static void test_mapdb_check_detects_corruption(void **state)
     e->db.nodes++;
     assert_int_equal(l4mm_mapdb_check(&e->db), L4MM_ECORRUPT);
     e->db.nodes--;
+    size_t keep_nodes = e->db.nodes;
+    e->db.nodes = SIZE_MAX; /* must not make the walk unbounded */
+    assert_int_equal(l4mm_mapdb_check(&e->db), L4MM_ECORRUPT);
+    e->db.nodes = keep_nodes;
     /* a cycle that skips nodes */
     uint32_t keep = a->next;
     a->next = mdb_index(&e->db, r);

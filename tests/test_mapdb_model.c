@@ -522,8 +522,9 @@ static void op_step(struct model *m, unsigned k, unsigned budget)
 {
     struct mop *o = &m->ops[k];
     unsigned reports = m->reports;
+    size_t frees = m->frees;
     l4mm_status s = l4mm_mapdb_unmap_step(&m->db, &o->op, budget);
-    MCHECK(m->reports - reports <= budget);
+    MCHECK(m->reports - reports <= budget && m->frees - frees <= budget);
     m_stat(m, S_STEP, s);
     if (s == L4MM_OK && o->target < 0)
         m_stat(m, S_GONE, s);

@@ -76,8 +76,9 @@ l4mm_status l4mm_mapdb_check(const struct l4mm_mapdb *db)
         return L4MM_ECORRUPT;
     if (!db->head)
         return db->nodes == 0 ? check_ops(db) : L4MM_ECORRUPT;
-    if (db->nodes == 0 || !node_ok(db, db->head) || mdb_depth(db->head) != 0)
-        return L4MM_ECORRUPT;
+    if (db->nodes == 0 || db->lo > db->hi || db->nodes - 1u > (size_t)(db->hi - db->lo) ||
+        !node_ok(db, db->head) || mdb_depth(db->head) != 0)
+        return L4MM_ECORRUPT; /* (more nodes than indices in [lo, hi] bounds the walk too) */
 
     uint32_t path[L4MM_MAPDB_MAX_DEPTH + 1u]; /* path[d]: the last node seen at depth d */
     size_t count = 0;
