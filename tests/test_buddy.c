@@ -1,6 +1,6 @@
 /*
- * test_buddy.c - unit tests: every status of every buddy function, geometry corner cases,
- * "never touches managed memory" (PROT_NONE and unmapped ranges), and corruption detection.
+ * test_buddy.c - unit tests: every status of every buddy function and geometry corner cases.
+ * (Corruption detection and "never touches managed memory": test_buddy_check.c.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <l4mm/buddy.h>
 
@@ -531,166 +530,6 @@ static void test_buddy_instances_share_nothing(void **s)
     fx_done(&g);
 }
 
-/* ---- managed memory is never touched ------------------------------------------------------ */
-
-static void workload(struct fx *f, l4mm_addr_t base, l4mm_addr_t size)
-{
-    l4mm_addr_t live[512];
-    unsigned ord[512], n = 0;
-    uint64_t seed = 12345;
-    assert_int_equal(l4mm_buddy_add(&f->b, base, size), L4MM_OK);
-    assert_int_equal(l4mm_buddy_take(&f->b, base + size / 4, size / 8), L4MM_OK);
-    for (int i = 0; i < 20000; i++) {
-        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-        if (n < 512 && (seed >> 63)) {
-            unsigned k = (unsigned)(seed >> 40) % 6;
-            l4mm_addr_t at = base + ((((seed >> 8) % (size >> 12)) << 12) & ~((PG << k) - 1));
-            l4mm_status r;
-            switch ((seed >> 20) % 3) {
-            case 0: r = l4mm_buddy_alloc(&f->b, k, &live[n]); break;
-            case 1: r = l4mm_buddy_alloc_in(&f->b, k, at, at + size / 3, &live[n]); break;
-            default:
-                r = l4mm_buddy_alloc_at(&f->b, at, k);
-                live[n] = at;
-                break;
-            }
-            if (r == L4MM_OK)
-                ord[n++] = k;
-        } else if (n > 0) {
-            unsigned j = (unsigned)(seed >> 33) % n;
-            assert_int_equal(l4mm_buddy_free(&f->b, live[j], ord[j]), L4MM_OK);
-            live[j] = live[--n];
-            ord[j] = ord[n];
-        }
-    }
-    while (n > 0) {
-        n--;
-        assert_int_equal(l4mm_buddy_free(&f->b, live[n], ord[n]), L4MM_OK);
-    }
-    assert_int_equal(l4mm_buddy_add(&f->b, base + size / 4, size / 8), L4MM_OK);
-    assert_int_equal(l4mm_buddy_take(&f->b, base, size), L4MM_OK);
-}
-
-static void test_buddy_never_touches_prot_none_memory(void **s)
-{
-    struct fx f;
-    size_t len = 16 * MiB;
-    void *p = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    l4mm_addr_t base;
-    (void)s;
-    assert_true(p != MAP_FAILED);
-    base = ((l4mm_addr_t)(uintptr_t)p + PG - 1) & ~(PG - 1);
-    fx_init(&f, base, 15 * MiB, 12, 12);
-    workload(&f, base, 15 * MiB); /* any access would SIGSEGV */
-    munmap(p, len);
-    fx_done(&f);
-}
-
-static void test_buddy_never_touches_unmapped_range(void **s)
-{
-    struct fx f;
-    /* non-canonical on x86-64 and above any user mapping elsewhere */
-    l4mm_addr_t base = 0xfff0000000000000ull;
-    (void)s;
-    fx_init(&f, base, 64 * MiB, 12, 14);
-    workload(&f, base, 64 * MiB);
-    fx_done(&f);
-}
-
-/* ---- check ----------------------------------------------------------------------------------- */
-
-static void busy_instance(struct fx *f)
-{
-    l4mm_addr_t a;
-    fx_init(f, 0x5000, 700 * PG, 12, 7);
-    assert_int_equal(l4mm_buddy_add(&f->b, 0x5000, 650 * PG), L4MM_OK);
-    for (unsigned i = 0; i < 60; i++)
-        assert_int_equal(l4mm_buddy_alloc(&f->b, i % 4, &a), L4MM_OK);
-    assert_int_equal(l4mm_buddy_free(&f->b, a, 59 % 4), L4MM_OK);
-    assert_int_equal(l4mm_buddy_take(&f->b, 0x5000 + 400 * PG, 100 * PG), L4MM_OK);
-}
-
-static void test_buddy_check_detects_every_single_bit_flip(void **s)
-{
-    struct fx f;
-    (void)s;
-    busy_instance(&f);
-    assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
-    for (size_t w = 0; w < f.msz / 8; w++) {
-        for (unsigned bit = 0; bit < 64; bit++) {
-            f.meta[w] ^= (uint64_t)1 << bit;
-            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
-            f.meta[w] ^= (uint64_t)1 << bit;
-        }
-    }
-    fx_done(&f);
-}
-
-static void test_buddy_check_detects_random_byte_corruption(void **s)
-{
-    struct fx f;
-    uint64_t seed = 99;
-    (void)s;
-    busy_instance(&f);
-    for (int i = 0; i < 3000; i++) {
-        unsigned char *p = (unsigned char *)f.meta, old, v;
-        size_t at;
-        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-        at = (size_t)(seed >> 20) % f.msz;
-        v = (unsigned char)(seed >> 8);
-        old = p[at];
-        if (v == old)
-            continue;
-        p[at] = v;
-        assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
-        p[at] = old;
-    }
-    fx_done(&f);
-}
-
-static void test_buddy_check_detects_struct_corruption(void **s)
-{
-    struct fx f;
-    unsigned char *p;
-    (void)s;
-    busy_instance(&f);
-    p = (unsigned char *)&f.b.meta; /* every byte of the geometry is sealed */
-    for (size_t i = 0; i < offsetof(struct l4mm_buddy, magic) + 4; i++) {
-        p[i] ^= 0x10;
-        assert_int_equal(l4mm_buddy_check_quick(&f.b), L4MM_ECORRUPT);
-        p[i] ^= 0x10;
-    }
-    /* every bit of the struct (no padding) is cross-checked by the full check */
-    p = (unsigned char *)&f.b;
-    for (size_t i = 0; i < sizeof f.b; i++) {
-        for (unsigned bit = 0; bit < 8; bit++) {
-            p[i] ^= (unsigned char)(1u << bit);
-            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
-            p[i] ^= (unsigned char)(1u << bit);
-        }
-    }
-    assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
-    f.b.free_units++;
-    assert_int_equal(l4mm_buddy_check_quick(&f.b), L4MM_ECORRUPT);
-    assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
-    f.b.free_units--;
-    f.b.nblk[3]++;
-    assert_int_equal(l4mm_buddy_check_quick(&f.b), L4MM_ECORRUPT);
-    f.b.nblk[3]--;
-    f.b.xl++;
-    assert_int_equal(l4mm_buddy_check_quick(&f.b), L4MM_ECORRUPT);
-    f.b.xl--;
-    f.b.alloc_blocks++;
-    assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
-    f.b.alloc_blocks--;
-    f.b.bm[2].nw++;
-    assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
-    f.b.bm[2].nw--;
-    assert_int_equal(l4mm_buddy_check(NULL), L4MM_EINVAL);
-    assert_int_equal(l4mm_buddy_check_quick(NULL), L4MM_EINVAL);
-    fx_done(&f);
-}
-
 static void test_buddy_stats_and_unit_state_handle_null(void **s)
 {
     struct l4mm_buddy_stats x;
@@ -739,11 +578,6 @@ int main(void)
         cmocka_unit_test(test_buddy_io_port_instance_with_unit_shift_zero),
         cmocka_unit_test(test_buddy_range_at_top_of_64_bit_space),
         cmocka_unit_test(test_buddy_instances_share_nothing),
-        cmocka_unit_test(test_buddy_never_touches_prot_none_memory),
-        cmocka_unit_test(test_buddy_never_touches_unmapped_range),
-        cmocka_unit_test(test_buddy_check_detects_every_single_bit_flip),
-        cmocka_unit_test(test_buddy_check_detects_random_byte_corruption),
-        cmocka_unit_test(test_buddy_check_detects_struct_corruption),
         cmocka_unit_test(test_buddy_stats_and_unit_state_handle_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
