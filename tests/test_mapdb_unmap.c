@@ -413,6 +413,42 @@ static void test_mapdb_unmap_step_survives_new_roots_and_concurrent_ops(void **s
     assert_int_equal(info_of(f).rights, L4MM_RWX);
 }
 
+static void test_mapdb_unmap_step_root_inserted_between_trees_is_untouched(void **state)
+{
+    struct env *e = *state;
+    /* trees ascend by paddr: A (0) and C (4 MiB); m's subtree ends A, so its cursor sits on C */
+    l4mm_mapping *a = mk_root(e, 1, 0, 0, MB2, L4MM_RWX);
+    l4mm_mapping *c = mk_root(e, 3, 0, 0x400000, MB2, L4MM_RWX);
+    l4mm_mapping *m = mk_map(e, a, 0, MB2, 2, 0, L4MM_RWX);
+    mk_map(e, m, 0, KB4, 4, 0, L4MM_RWX);
+    mk_map(e, m, 0x1000, KB4, 5, 0, L4MM_RWX);
+    struct l4mm_mapdb_op op;
+    assert_int_equal(l4mm_mapdb_unmap_start(&e->db, &op, m, L4MM_RWX, L4MM_UNMAP_SELF), L4MM_OK);
+    assert_int_equal(l4mm_mapdb_unmap_step(&e->db, &op, 3), L4MM_EAGAIN); /* scanned */
+    /* B (2 MiB) goes between A's last node and C, in front of the cursor */
+    l4mm_mapping *b = mk_root(e, 6, 0, 0x200000, MB2, L4MM_RWX);
+    assert_ptr_equal(mdb_next(&e->db, b), c);
+    assert_int_equal(l4mm_mapdb_check(&e->db), L4MM_OK);
+    l4mm_status s;
+    while ((s = l4mm_mapdb_unmap_step(&e->db, &op, 1)) == L4MM_EAGAIN)
+        assert_int_equal(l4mm_mapdb_check(&e->db), L4MM_OK);
+    assert_int_equal(s, L4MM_OK);
+    assert_int_equal(e->nlog, 3); /* m and its two children, nothing else */
+    assert_null(find_change(e, 6, 0));
+    assert_int_equal(info_of(b).rights, L4MM_RWX);
+    assert_int_equal(info_of(a).rights, L4MM_RWX);
+    assert_int_equal(e->db.nodes, 3);
+    /* a root below every other becomes the head */
+    l4mm_mapping *low = NULL;
+    assert_int_equal(l4mm_mapdb_unmap(&e->db, a, L4MM_RWX, L4MM_UNMAP_SELF), L4MM_OK);
+    assert_int_equal(l4mm_mapdb_root(&e->db, 7, 0, 0x1000, KB4, L4MM_R, &low), L4MM_OK);
+    assert_ptr_equal(e->db.head, low);
+    l4mm_mapping *f = NULL;
+    assert_int_equal(l4mm_mapdb_find(&e->db, 0x400fff, 3, &f), L4MM_OK);
+    assert_ptr_equal(f, c);
+    assert_int_equal(l4mm_mapdb_find(&e->db, 0x1fff, 3, &f), L4MM_ENOENT);
+}
+
 /* ---- leaks ------------------------------------------------------------------------------- */
 
 static void test_mapdb_every_node_freed_after_everything_unmapped(void **state)
@@ -451,6 +487,7 @@ int main(void)
         T(test_mapdb_unmap_step_covers_mappings_created_meanwhile),
         T(test_mapdb_unmap_step_finishes_when_target_deleted),
         T(test_mapdb_unmap_step_survives_new_roots_and_concurrent_ops),
+        T(test_mapdb_unmap_step_root_inserted_between_trees_is_untouched),
         T(test_mapdb_every_node_freed_after_everything_unmapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

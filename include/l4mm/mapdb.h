@@ -269,8 +269,9 @@ l4mm_status l4mm_mapdb_unmap_step(struct l4mm_mapdb *db, struct l4mm_mapdb_op *o
  * @param space holder.
  * @param out receives the handle (any qualifying mapping).
  * @return L4MM_OK; L4MM_EINVAL: NULL db or out; L4MM_ENOENT: none.
- * @par Cost O(total nodes): a linear scan of the forest (the database keeps no index, by
- *      design: it may allocate nothing but nodes). Never changes anything.
+ * @par Cost O(total nodes) worst case: a linear scan of the forest that stops at the first
+ *      tree above paddr (the database keeps no index: it may allocate nothing but nodes). Never
+ * changes anything.
  * @par Thread-safety
  *      Not thread-safe: the caller serialises every call on one database.
  */

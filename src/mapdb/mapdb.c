@@ -218,13 +218,15 @@ l4mm_status l4mm_mapdb_find(const struct l4mm_mapdb *db, l4mm_addr_t paddr, l4mm
     l4mm_mapping *x = db->head;
     if (!x)
         return L4MM_ENOENT;
+    /* Every mapping lies inside its root's range and the trees ascend: stop at the first root
+     * above paddr. */
     do {
-        if (x->space == space) {
-            l4mm_addr_t p = mdb_paddr(x);
-            if (p <= paddr && paddr <= last_byte(p, mdb_order(x))) {
-                *out = x;
-                return L4MM_OK;
-            }
+        l4mm_addr_t p = mdb_paddr(x);
+        if (mdb_depth(x) == 0 && p > paddr)
+            break;
+        if (x->space == space && p <= paddr && paddr <= last_byte(p, mdb_order(x))) {
+            *out = x;
+            return L4MM_OK;
         }
         x = mdb_next(db, x);
     } while (x != db->head);
