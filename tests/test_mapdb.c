@@ -518,6 +518,51 @@ static void test_mapdb_info_tolerates_null(void **state)
     l4mm_mapdb_info(r, NULL);
 }
 
+/* The "unknown node" rule: a handle that is not a node of this database is refused and
+ * nothing changes - another database's node, a forged zeroed node, a byte-copy of a real
+ * node (its neighbours do not link back to it), and a pointer off the 8-byte grid. */
+static void test_mapdb_foreign_or_forged_handle_returns_enoent(void **state)
+{
+    struct env *e = *state;
+    struct env *f = env_new();
+    l4mm_mapping *r = mk_root(e, 1, 0, 0, MB2, L4MM_RWX);
+    l4mm_mapping *c = mk_map(e, r, 0, KB4, 2, 0x1000, L4MM_RWX);
+    l4mm_mapping *fr = mk_root(f, 1, 0, 0x40000000u, MB2, L4MM_RWX);
+    l4mm_mapping *fc = mk_map(f, fr, 0, KB4, 3, 0x2000, L4MM_RWX);
+
+    _Alignas(8) unsigned char zero[L4MM_MAPDB_NODE_SIZE];
+    _Alignas(8) unsigned char copy[L4MM_MAPDB_NODE_SIZE];
+    memset(zero, 0, sizeof zero);
+    memcpy(copy, c, sizeof copy);
+    l4mm_mapping *bad[] = { fr, fc, (l4mm_mapping *)(void *)zero, (l4mm_mapping *)(void *)copy,
+                            (l4mm_mapping *)(void *)((unsigned char *)c + 8) };
+    size_t allocs = e->allocs, nodes = e->db.nodes;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        l4mm_mapping *out = NULL;
+        struct l4mm_mapdb_op op;
+        assert_int_equal(l4mm_mapdb_map(&e->db, bad[i], 0, KB4, 4, 0, L4MM_R, &out), L4MM_ENOENT);
+        assert_int_equal(l4mm_mapdb_grant(&e->db, bad[i], 4, 0, L4MM_R, &out), L4MM_ENOENT);
+        assert_int_equal(l4mm_mapdb_unmap(&e->db, bad[i], L4MM_RWX, L4MM_UNMAP_SELF), L4MM_ENOENT);
+        assert_int_equal(l4mm_mapdb_unmap_start(&e->db, &op, bad[i], L4MM_RWX, 0), L4MM_EINVAL);
+        assert_null(out);
+    }
+    /* an argument error that does not depend on the node still comes first */
+    l4mm_mapping *out = NULL;
+    assert_int_equal(l4mm_mapdb_map(&e->db, fc, 0, KB4, 4, 0, 8u, &out), L4MM_EINVAL);
+    assert_int_equal(l4mm_mapdb_unmap(&e->db, fc, L4MM_RWX, 2u), L4MM_EINVAL);
+    assert_int_equal(e->nlog, 0);
+    assert_int_equal(f->nlog, 0);
+    assert_int_equal(e->allocs, allocs);
+    assert_int_equal(e->db.nodes, nodes);
+    assert_int_equal(l4mm_mapdb_check(&f->db), L4MM_OK);
+    /* the real handles still work */
+    assert_int_equal(l4mm_mapdb_unmap(&e->db, c, L4MM_W, L4MM_UNMAP_SELF), L4MM_OK);
+    assert_int_equal(l4mm_mapdb_unmap(&f->db, fr, L4MM_RWX, L4MM_UNMAP_SELF), L4MM_OK);
+    assert_int_equal(f->allocs, f->frees);
+    assert_int_equal(l4mm_mapdb_check(&f->db), L4MM_OK);
+    free(f);
+}
+
 static void test_mapdb_check_detects_corruption(void **state)
 {
     struct env *e = *state;
@@ -605,6 +650,7 @@ int main(void)
         T(test_mapdb_grant_target_of_running_unmap_returns_ebusy),
         T(test_mapdb_find_returns_covering_mapping_or_enoent),
         T(test_mapdb_info_tolerates_null),
+        T(test_mapdb_foreign_or_forged_handle_returns_enoent),
         T(test_mapdb_check_detects_corruption),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

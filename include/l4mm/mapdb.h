@@ -21,6 +21,10 @@
  *  - all nodes of one database lie in a 32 GiB window of addresses (links are 32-bit
  *    indices); a node outside it is given back and the call fails with L4MM_ENOMEM.
  *
+ * Handles are checked in O(1) before use: a pointer that is not a node of the database (a
+ * node of another database, a forged pointer) is refused with ::L4MM_ENOENT, after the
+ * argument checks that do not read the node and before those that do. A handle of a
+ * mapping already deleted cannot be recognised safely and must not be passed.
  * Thread-safety: none inside; one instance is used by one thread at a time (the caller
  * serialises, e.g. one lock per database). Callbacks run synchronously, from inside the
  * call that causes them, and must not call back into the same database.
@@ -177,8 +181,10 @@ l4mm_status l4mm_mapdb_root(struct l4mm_mapdb *db, l4mm_space_id space, l4mm_add
  * @param out receives the new handle.
  * @return L4MM_OK; L4MM_EINVAL: NULL argument, piece not inside from, misaligned or
  *         unencodable address, rights above RWX, or from is at ::L4MM_MAPDB_MAX_DEPTH (the
- *         depth limit: the child would be too deep); L4MM_EPERM: rights & from.rights is
- *         empty; L4MM_ENOMEM: node_alloc failed (or its node is outside the window).
+ *         depth limit: the child would be too deep); L4MM_ENOENT: from is not a node of
+ *         this database (another database's node, a forged pointer); L4MM_EPERM:
+ *         rights & from.rights is empty; L4MM_ENOMEM: node_alloc failed (or its node is
+ *         outside the window).
  *         On error nothing changes.
  * @par Cost O(1) plus one node_alloc. Never calls changed (the new mapping is the caller's
  *      to install).
@@ -201,8 +207,9 @@ l4mm_status l4mm_mapdb_map(struct l4mm_mapdb *db, l4mm_mapping *from, l4mm_addr_
  * @return L4MM_OK: `changed` reported m's old holder's loss (new_rights 0) and, if rights
  *         were reduced, every reduction/deletion in m's subtree (as by unmap, children first);
  *         L4MM_EINVAL: NULL argument, misaligned or unencodable to_vaddr, rights above RWX;
- *         L4MM_EPERM: rights & m.rights empty; L4MM_EBUSY: m is the target of a registered
- *         budgeted unmap. On error nothing changes.
+ *         L4MM_ENOENT: m is not a node of this database; L4MM_EPERM: rights & m.rights
+ *         empty; L4MM_EBUSY: m is the target of a registered budgeted unmap. On error nothing
+ *         changes.
  * @par Cost O(1) (+ O(registered ops) if m is referenced by one); with reduced rights
  *      O(size of m's subtree). Never allocates.
  * @par Thread-safety
@@ -218,8 +225,8 @@ l4mm_status l4mm_mapdb_grant(struct l4mm_mapdb *db, l4mm_mapping *m, l4mm_space_
  * @param m a live mapping.
  * @param rights rights to remove, <= L4MM_RWX; 0 does nothing.
  * @param flags 0 or ::L4MM_UNMAP_SELF.
- * @return L4MM_OK; L4MM_EINVAL: NULL db or m, rights above RWX, unknown flags (nothing
- *         changes).
+ * @return L4MM_OK; L4MM_EINVAL: NULL db or m, rights above RWX, unknown flags;
+ *         L4MM_ENOENT: m is not a node of this database (nothing changes).
  * @par Cost unbounded: O(2 * size of m's subtree) node visits, one `changed` per mapping
  *      whose rights change, one node_free per deleted mapping, plus O(registered ops) for each
  *      deleted node an operation refers to. Never allocates.
@@ -237,7 +244,8 @@ l4mm_status l4mm_mapdb_unmap(struct l4mm_mapdb *db, l4mm_mapping *m, unsigned ri
  * @param rights rights to remove, <= L4MM_RWX (0: the first step finishes).
  * @param flags 0 or ::L4MM_UNMAP_SELF.
  * @return L4MM_OK: registered; L4MM_EINVAL: NULL argument, rights above RWX, unknown
- *         flags, or op already registered (nothing changes).
+ *         flags, op already registered, or m not a node of this database (the contract
+ *         allows only OK or EINVAL here; nothing changes).
  * @par Cost O(registered ops). Never calls ops.
  * @par Thread-safety
  *      Not thread-safe: the caller serialises every call on one database.

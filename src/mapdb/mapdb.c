@@ -152,6 +152,8 @@ l4mm_status l4mm_mapdb_map(struct l4mm_mapdb *db, l4mm_mapping *from, l4mm_addr_
 {
     if (!db || !from || !out || !rights_ok(rights))
         return L4MM_EINVAL;
+    if (!mdb_known(db, from)) /* before anything that trusts from's fields */
+        return L4MM_ENOENT;
     unsigned fo = mdb_order(from);
     if (order > fo)
         return L4MM_EINVAL;
@@ -184,6 +186,8 @@ l4mm_status l4mm_mapdb_grant(struct l4mm_mapdb *db, l4mm_mapping *m, l4mm_space_
 {
     if (!db || !m || !out || !rights_ok(rights))
         return L4MM_EINVAL;
+    if (!mdb_known(db, m)) /* before anything that trusts m's fields */
+        return L4MM_ENOENT;
     unsigned order = mdb_order(m);
     if ((to_vaddr & ((UINT64_C(1) << order) - 1u)) != 0)
         return L4MM_EINVAL;

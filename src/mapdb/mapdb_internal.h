@@ -125,6 +125,27 @@ static inline l4mm_mapping *mdb_prev(const struct l4mm_mapdb *db, const l4mm_map
     return mdb_node(db, n->prev);
 }
 
+/*
+ * O(1) plausibility test of a caller's handle, for the "unknown node" rule: the node lies in
+ * the window of node addresses this database handed out, on the 8-byte grid, and is linked
+ * both ways with its neighbours. A node of another database or a forged pointer fails it;
+ * the neighbours are read only when their indices are inside the window. A handle whose node
+ * was already deleted cannot be recognised safely (its memory belongs to node_free's owner):
+ * using one stays the caller's bug, as mapdb.h says.
+ */
+static inline bool mdb_known(const struct l4mm_mapdb *db, const l4mm_mapping *m)
+{
+    uintptr_t a = (uintptr_t)m;
+    if (db->nodes == 0 || a < db->base || ((a - db->base) & 7u) != 0)
+        return false;
+    uintptr_t idx = (a - db->base) / 8u;
+    if (idx < db->lo || idx > db->hi)
+        return false;
+    if (m->next < db->lo || m->next > db->hi || m->prev < db->lo || m->prev > db->hi)
+        return false;
+    return mdb_next(db, m)->prev == idx && mdb_prev(db, m)->next == idx;
+}
+
 /* Allocates a node inside the window (ENOMEM otherwise, nothing changed). */
 l4mm_status l4mm_mapdb_node_new(struct l4mm_mapdb *db, l4mm_mapping **out);
 /* Links n (fields set) after `after`, or as a lone circle when after is NULL. */

@@ -137,6 +137,8 @@ l4mm_status l4mm_mapdb_unmap(struct l4mm_mapdb *db, l4mm_mapping *m, unsigned ri
 {
     if (!db || !m || rights > L4MM_RWX || (flags & ~(unsigned)L4MM_UNMAP_SELF) != 0)
         return L4MM_EINVAL;
+    if (!mdb_known(db, m))
+        return L4MM_ENOENT;
     if (rights != 0)
         l4mm_mapdb_unmap_all(db, m, rights, flags);
     return L4MM_OK;
@@ -176,7 +178,7 @@ l4mm_status l4mm_mapdb_unmap_start(struct l4mm_mapdb *db, struct l4mm_mapdb_op *
                                    unsigned rights, unsigned flags)
 {
     if (!db || !op || !m || rights > L4MM_RWX || (flags & ~(unsigned)L4MM_UNMAP_SELF) != 0 ||
-        registered(db, op))
+        registered(db, op) || !mdb_known(db, m)) /* the contract: OK or EINVAL */
         return L4MM_EINVAL;
     op->m = m;
     op->cur = m;
