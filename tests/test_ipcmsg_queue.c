@@ -195,13 +195,15 @@ static void test_spscq_check_detects_corruption(void **state)
     (void)state;
     assert_int_equal(l4mm_spscq_init(&q, storage, 4 * sizeof m, sizeof m), L4MM_OK);
     assert_int_equal(l4mm_spscq_push(&q, &m), L4MM_OK);
-    atomic_store(&q.tail, 2 * q.capacity); /* out of range */
+    __atomic_store_n(&q.tail, 2 * q.capacity, __ATOMIC_SEQ_CST); /* out of range */
     assert_int_equal(l4mm_spscq_check(&q), L4MM_ECORRUPT);
-    atomic_store(&q.tail, 1);
+    __atomic_store_n(&q.tail, 1, __ATOMIC_SEQ_CST);
     assert_int_equal(l4mm_spscq_check(&q), L4MM_OK);
-    atomic_store(&q.head, 2); /* head ahead of tail by 2*cap-1: more than capacity queued */
+    __atomic_store_n(
+        &q.head, 2,
+        __ATOMIC_SEQ_CST); /* head ahead of tail by 2*cap-1: more than capacity queued */
     assert_int_equal(l4mm_spscq_check(&q), L4MM_ECORRUPT);
-    atomic_store(&q.head, 0);
+    __atomic_store_n(&q.head, 0, __ATOMIC_SEQ_CST);
     q.capacity = 5;
     assert_int_equal(l4mm_spscq_check(&q), L4MM_ECORRUPT);
     q.capacity = 4;

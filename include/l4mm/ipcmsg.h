@@ -27,14 +27,7 @@
 #include <l4mm/types.h>
 
 #ifdef __cplusplus
-#include <atomic>
-/** @brief The SPSC queue's index type: C11 atomic_size_t (std::atomic in C++, same layout). */
-typedef std::atomic<size_t> l4mm_atomic_size_t;
 extern "C" {
-#else
-#include <stdatomic.h>
-/** @brief The SPSC queue's index type: C11 atomic_size_t (std::atomic in C++, same layout). */
-typedef atomic_size_t l4mm_atomic_size_t;
 #endif
 
 /* ---- common value types --------------------------------------------------------------- */
@@ -579,19 +572,24 @@ l4mm_status l4mm_ipcmsg_check(const struct l4mm_msgq *q);
 
 /**
  * @brief Single-producer/single-consumer variant of ::l4mm_msgq: one context pushes, another
- *        pops, concurrently (interrupt handler and thread, or two CPUs), lock-free, with C11
+ *        pops, concurrently (interrupt handler and thread, or two CPUs), lock-free, with
  *        acquire/release atomics. Fields are private.
+ *
+ * The two indices are plain `size_t` fields that the library only touches through the
+ * compiler's `__atomic` builtins (what C11 `<stdatomic.h>` lowers to on gcc and clang), so
+ * this header needs no `<stdatomic.h>` and has the same layout in C and C++. Never access
+ * them directly while both sides run.
  *
  * Indices run over [0, 2 * capacity) so full and empty differ without a spare slot. The
  * payload copy happens before the release store that publishes it.
  */
 struct l4mm_spscq {
-    unsigned char *storage;  /**< private: caller's buffer */
-    size_t storage_size;     /**< private: its size in bytes */
-    size_t msg_size;         /**< private: bytes per message */
-    size_t capacity;         /**< private: storage_size / msg_size */
-    l4mm_atomic_size_t head; /**< private: consumer index, written only by pop */
-    l4mm_atomic_size_t tail; /**< private: producer index, written only by push */
+    unsigned char *storage; /**< private: caller's buffer */
+    size_t storage_size;    /**< private: its size in bytes */
+    size_t msg_size;        /**< private: bytes per message */
+    size_t capacity;        /**< private: storage_size / msg_size */
+    size_t head;            /**< private: consumer index, written only by pop (atomically) */
+    size_t tail;            /**< private: producer index, written only by push (atomically) */
 };
 /**
  * @brief Initialise an empty SPSC queue (before either side uses it).

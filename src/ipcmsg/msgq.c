@@ -13,6 +13,9 @@
  *
  * The acquire load of the other side's index orders the payload copy after the other side's
  * release, so a slot is never read before it is written nor overwritten before it is read.
+ * The indices are accessed only through gcc/clang `__atomic` builtins (the operations C11
+ * atomics compile to; freestanding, no library calls for aligned word-sized loads/stores),
+ * which keeps <stdatomic.h> out of the public header.
  */
 #include "ipcmsg/ipcmsg_internal.h"
 
@@ -114,8 +117,8 @@ l4mm_status l4mm_spscq_init(struct l4mm_spscq *q, void *storage, size_t storage_
     q->storage_size = storage_size;
     q->msg_size = msg_size;
     q->capacity = cap;
-    atomic_init(&q->head, 0u);
-    atomic_init(&q->tail, 0u);
+    q->head = 0u; /* before either side runs: no ordering needed */
+    q->tail = 0u;
     return L4MM_OK;
 }
 
@@ -124,13 +127,13 @@ l4mm_status l4mm_spscq_push(struct l4mm_spscq *q, const void *msg)
     size_t tail, head;
     if (q == NULL || msg == NULL)
         return L4MM_EINVAL;
-    tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
-    head = atomic_load_explicit(&q->head, memory_order_acquire);
+    tail = __atomic_load_n(&q->tail, __ATOMIC_RELAXED);
+    head = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE);
     if (spsc_used(q, head, tail) >= q->capacity)
         return L4MM_EBUSY;
     copy_bytes(q->storage + spsc_slot(q, tail) * q->msg_size, (const unsigned char *)msg,
                q->msg_size);
-    atomic_store_explicit(&q->tail, spsc_next(q, tail), memory_order_release);
+    __atomic_store_n(&q->tail, spsc_next(q, tail), __ATOMIC_RELEASE);
     return L4MM_OK;
 }
 
@@ -139,12 +142,12 @@ l4mm_status l4mm_spscq_pop(struct l4mm_spscq *q, void *msg)
     size_t tail, head;
     if (q == NULL || msg == NULL)
         return L4MM_EINVAL;
-    head = atomic_load_explicit(&q->head, memory_order_relaxed);
-    tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+    head = __atomic_load_n(&q->head, __ATOMIC_RELAXED);
+    tail = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
     if (head == tail)
         return L4MM_ENOENT;
     copy_bytes((unsigned char *)msg, q->storage + spsc_slot(q, head) * q->msg_size, q->msg_size);
-    atomic_store_explicit(&q->head, spsc_next(q, head), memory_order_release);
+    __atomic_store_n(&q->head, spsc_next(q, head), __ATOMIC_RELEASE);
     return L4MM_OK;
 }
 
@@ -156,8 +159,8 @@ l4mm_status l4mm_spscq_check(const struct l4mm_spscq *q)
     if (q->storage == NULL || q->msg_size == 0u || q->storage_size < q->msg_size ||
         q->capacity != q->storage_size / q->msg_size || q->capacity > SIZE_MAX / 2u)
         return L4MM_ECORRUPT;
-    head = atomic_load_explicit(&q->head, memory_order_acquire);
-    tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+    head = __atomic_load_n(&q->head, __ATOMIC_ACQUIRE);
+    tail = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
     if (head >= 2u * q->capacity || tail >= 2u * q->capacity ||
         spsc_used(q, head, tail) > q->capacity)
         return L4MM_ECORRUPT;
