@@ -13,31 +13,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include <l4mm/ipcmsg.h>
-
-static bool fpage_eq(const struct l4mm_fpage *a, const struct l4mm_fpage *b)
-{
-    return a->kind == b->kind && a->base == b->base && a->order == b->order &&
-           a->rights == b->rights && a->nil == b->nil && a->complete == b->complete;
-}
-
-static bool item_eq(const struct l4mm_map_item *a, const struct l4mm_map_item *b)
-{
-    return fpage_eq(&a->fpage, &b->fpage) && a->snd_base == b->snd_base && a->grant == b->grant &&
-           a->more == b->more && a->attr == b->attr;
-}
-
-static struct l4mm_fpage mem(l4mm_addr_t base, unsigned order, unsigned rights)
-{
-    struct l4mm_fpage f = { L4MM_FPAGE_MEM, base, order, rights, false, false };
-    return f;
-}
-
-static struct l4mm_fpage io(l4mm_addr_t port, unsigned order, unsigned rights)
-{
-    struct l4mm_fpage f = { L4MM_FPAGE_IO, port, order, rights, false, false };
-    return f;
-}
+#include "test_ipcmsg_util.h"
 
 /* Encode f both ways, expect w64 / w32 (0 = refused with EINVAL in that width), decode back
  * and check the fields survive; then the invariant: decode(encode(f)) == f. */

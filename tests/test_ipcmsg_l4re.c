@@ -12,26 +12,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include <l4mm/ipcmsg.h>
-
-static bool fpage_eq(const struct l4mm_fpage *a, const struct l4mm_fpage *b)
-{
-    return a->kind == b->kind && a->base == b->base && a->order == b->order &&
-           a->rights == b->rights && a->nil == b->nil && a->complete == b->complete;
-}
-
-static bool item_eq(const struct l4mm_map_item *a, const struct l4mm_map_item *b)
-{
-    return fpage_eq(&a->fpage, &b->fpage) && a->snd_base == b->snd_base && a->grant == b->grant &&
-           a->more == b->more && a->attr == b->attr;
-}
-
-static struct l4mm_fpage fp(enum l4mm_fpage_kind k, l4mm_addr_t base, unsigned order,
-                            unsigned rights)
-{
-    struct l4mm_fpage f = { k, base, order, rights, false, false };
-    return f;
-}
+#include "test_ipcmsg_util.h"
 
 static void check_fpage(struct l4mm_fpage f, l4mm_status st64, uint64_t w64, l4mm_status st32,
                         uint32_t w32)
