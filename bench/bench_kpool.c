@@ -5,7 +5,17 @@
  *   valgrind --tool=callgrind --collect-atstart=no --instr-atstart=yes \
  *       ./bench_kpool --callgrind   instructions: each loop is bracketed separately, run
  *                                   one at a time with --only=kpool|kpool-inline|kcache|
- *                                   kcache-churn|empty ("empty": the bare loop, to subtract)
+ *                                   kcache-inline|kcache-churn|empty ("empty": the bare
+ *                                   loop, to subtract)
+ *
+ * What the instruction figures count (Ir / CG_ITERS):
+ *  - "in the library": the Ir callgrind attributes to the l4mm_* functions (and their
+ *    out-of-line slow helpers) - the callee's instructions including its `ret`, excluding
+ *    the caller's argument setup and `call` instruction;
+ *  - "whole loop": everything between the brackets, i.e. the above plus the loop counter,
+ *    argument setup, calls and the result checks (`!= L4MM_OK` -> abort);
+ *  - inline variants have no callee: their library share is the whole loop minus the
+ *    empty loop (counter + branch) minus the reloads BENCH_KEEP forces.
  *
  * Steady state, as in a kernel: the pool sits between low and high, the cache has live
  * objects in a partial page, so neither hits a slow path. "kcache-churn" is the worst common
@@ -86,6 +96,18 @@ static void loop_kcache(unsigned iters)
     }
 }
 
+static void loop_kcache_inline(unsigned iters)
+{
+    for (unsigned i = 0; i < iters; i++) {
+        void *o;
+        if (l4mm_kcache_alloc_fast(&cache, &o) != L4MM_OK)
+            abort();
+        BENCH_KEEP(o);
+        if (l4mm_kcache_free_fast(&cache, o) != L4MM_OK)
+            abort();
+    }
+}
+
 static void *live[8];
 
 static void cache_live(bool on)
@@ -144,6 +166,13 @@ int main(int argc, char **argv)
             loop_kcache(CG_ITERS);
             BENCH_CG_STOP();
             cache_live(false);
+        } else if (strcmp(only, "kcache-inline") == 0) {
+            cache_live(true);
+            loop_kcache_inline(16);
+            BENCH_CG_START();
+            loop_kcache_inline(CG_ITERS);
+            BENCH_CG_STOP();
+            cache_live(false);
         } else if (strcmp(only, "kcache-churn") == 0) {
             loop_kcache(16);
             BENCH_CG_START();
@@ -156,6 +185,7 @@ int main(int argc, char **argv)
         printf("kpool  alloc+free pair, inline: %6.2f ns\n", time_ns(loop_kpool_inline, ITERS));
         cache_live(true);
         printf("kcache alloc+free pair:         %6.2f ns\n", time_ns(loop_kcache, ITERS));
+        printf("kcache alloc+free pair, inline: %6.2f ns\n", time_ns(loop_kcache_inline, ITERS));
         cache_live(false);
         printf("kcache alloc+free pair (churn): %6.2f ns\n", time_ns(loop_kcache, ITERS));
     }

@@ -154,7 +154,9 @@ static void op_alloc(struct fz *f, uint8_t b)
     size_t n0 = pages(&f->p);
     int calls0 = f->oom_calls;
     void *pg = NULL;
-    l4mm_status st = l4mm_kpool_alloc(&f->p, cls, &pg);
+    /* bit 6 picks the inline fast path: same results required */
+    l4mm_status st =
+        (b & 0x40) ? l4mm_kpool_alloc_fast(&f->p, cls, &pg) : l4mm_kpool_alloc(&f->p, cls, &pg);
     if (cls == L4MM_KP_CRITICAL && n0 > 0)
         REQUIRE(st == L4MM_OK);
     if (cls == L4MM_KP_DEFERRABLE)
@@ -177,9 +179,11 @@ static void op_free(struct fz *f, uint8_t b)
         size_t k = (b + j) % NP;
         if (f->own[k] != O_KERNEL)
             continue;
-        REQUIRE(l4mm_kpool_free(&f->p, page(f, k)) == L4MM_OK);
+        REQUIRE(((b & 0x40) ? l4mm_kpool_free_fast(&f->p, page(f, k))
+                            : l4mm_kpool_free(&f->p, page(f, k))) == L4MM_OK);
         f->own[k] = O_POOL;
         /* immediately again: detectably a double free */
+        REQUIRE(l4mm_kpool_free_fast(&f->p, page(f, k)) == L4MM_ENOENT);
         REQUIRE(l4mm_kpool_free(&f->p, page(f, k)) == L4MM_ENOENT);
         return;
     }
@@ -196,7 +200,8 @@ static void op_misuse(struct fz *f, uint8_t b)
     /* kcache_free of anything not handed out: refused, never corrupting */
     unsigned char *q = page(f, (b >> 2) % NP);
     if (f->own[(b >> 2) % NP] != O_PAGER || (b & 1)) {
-        l4mm_status st = l4mm_kcache_free(&f->c[b & 1], q + (b & 0xf8));
+        l4mm_status st = (b & 2) ? l4mm_kcache_free_fast(&f->c[b & 1], q + (b & 0xf8))
+                                 : l4mm_kcache_free(&f->c[b & 1], q + (b & 0xf8));
         if (st == L4MM_OK) {
             /* it was a live object of that cache: drop it from the model */
             for (size_t j = 0; j < f->nobjs; j++)
@@ -213,7 +218,8 @@ static void op_cache(struct fz *f, uint8_t b)
 {
     if ((b & 1) && f->nobjs < MAXOBJ) {
         void *o;
-        l4mm_status st = l4mm_kcache_alloc(&f->c[(b >> 1) & 1], &o);
+        struct l4mm_kcache *c = &f->c[(b >> 1) & 1];
+        l4mm_status st = (b & 8) ? l4mm_kcache_alloc_fast(c, &o) : l4mm_kcache_alloc(c, &o);
         if (st != L4MM_OK) {
             REQUIRE(st == L4MM_ENOMEM);
             return;
@@ -229,11 +235,13 @@ static void op_cache(struct fz *f, uint8_t b)
         return;
     size_t j = b % f->nobjs;
     void *o = f->objs[j];
-    l4mm_status s0 = l4mm_kcache_free(&f->c[0], o);
+    l4mm_status s0 = (b & 8) ? l4mm_kcache_free_fast(&f->c[0], o) : l4mm_kcache_free(&f->c[0], o);
     if (s0 != L4MM_OK)
-        REQUIRE(l4mm_kcache_free(&f->c[1], o) == L4MM_OK);
+        REQUIRE(((b & 8) ? l4mm_kcache_free_fast(&f->c[1], o) : l4mm_kcache_free(&f->c[1], o)) ==
+                L4MM_OK);
     f->objs[j] = f->objs[--f->nobjs];
-    l4mm_status again = l4mm_kcache_free(&f->c[b & 1], o);
+    l4mm_status again =
+        (b & 4) ? l4mm_kcache_free_fast(&f->c[b & 1], o) : l4mm_kcache_free(&f->c[b & 1], o);
     REQUIRE(again == L4MM_ENOENT || again == L4MM_EINVAL);
 }
 

@@ -270,23 +270,22 @@ static void test_kcache_check_detects_corruption(void **state)
         unsigned char *page = (unsigned char *)((uintptr_t)o[0] & ~(uintptr_t)(PS - 1));
         unsigned char saved[128];
         memcpy(saved, page, sizeof saved);
-        uint32_t link;
-        memcpy(&link, o[3], sizeof link);
+        /* the per-slot link array follows the slab header */
+        uint16_t *nx = (uint16_t *)(void *)(page + sizeof(struct l4mm_kcache_slab));
         struct l4mm_kcache csaved = f->c;
         switch (kind) {
-        case 0: page[0] ^= 1; break; /* slab tag */
-        case 1: f->c.live++; break;  /* totals */
+        case 0: page[0] ^= 1; break;       /* slab tag */
+        case 1: f->c.pages_taken++; break; /* totals */
         case 2: f->c.nslabs++; break;
-        case 3: f->c.stride = 60; break;                  /* geometry */
-        case 4: memset(o[3], 0x7f, 4); break;             /* free-list link */
-        case 5: page[sizeof(void *) * 3 + 8] ^= 1; break; /* inuse */
-        case 6: page[sizeof(void *) * 3 + 16] = 0; break; /* bitmap word 0 */
-        case 7: f->c.partial = (char *)f->c.partial + 8; break;
+        case 3: f->c.stride = 60; break;              /* geometry */
+        case 4: nx[3] = 0x7fff; break;                /* free-list link (o[3] is the head) */
+        case 5: page[sizeof(void *) * 3] ^= 1; break; /* inuse */
+        case 6: nx[0] = 0xffff; break;                /* slot 0 in use, entry says free */
+        case 7: f->c.cur = (struct l4mm_kcache_slab *)(void *)((char *)f->c.cur + 8); break;
         case 8: f->c.key ^= 2; break;
         }
         assert_int_equal(l4mm_kcache_check(&f->c), L4MM_ECORRUPT);
         memcpy(page, saved, sizeof saved);
-        memcpy(o[3], &link, sizeof link);
         f->c = csaved;
         assert_int_equal(l4mm_kcache_check(&f->c), L4MM_OK);
         cfix_free(f);
@@ -350,26 +349,22 @@ static void test_kcache_harden_refuses_overwritten_free_list(void **state)
     assert_int_equal(l4mm_kcache_alloc(&f->c, &o1), L4MM_OK);
     assert_int_equal(l4mm_kcache_alloc(&f->c, &o2), L4MM_OK);
     assert_int_equal(l4mm_kcache_free(&f->c, o2), L4MM_OK);
-    uint32_t saved;
-    memcpy(&saved, o2, sizeof saved);
-    const uint32_t bad = 0x7fffffffu; /* use after free overwrites the link */
-    memcpy(o2, &bad, sizeof bad);
-    assert_int_equal(l4mm_kcache_alloc(&f->c, &o3), L4MM_OK); /* takes o2, follows the link */
-    assert_ptr_equal(o3, o2);
+    /* a wild write damages the free-list link of o2's slot in the slab header */
+    unsigned char *page = (unsigned char *)((uintptr_t)o1 & ~(uintptr_t)(PS - 1));
+    uint16_t *nx = (uint16_t *)(void *)(page + sizeof(struct l4mm_kcache_slab));
+    size_t idx = (size_t)((char *)o2 - (char *)o1) / cstats(&f->c).stride; /* o1: slot 0 */
+    uint16_t saved = nx[idx];
+    nx[idx] = 0x7fff;
     struct l4mm_kcache_stats before = cstats(&f->c);
     assert_int_equal(l4mm_kcache_alloc(&f->c, &o3), L4MM_ECORRUPT);
     struct l4mm_kcache_stats after = cstats(&f->c);
     assert_int_equal(before.live, after.live);
     assert_int_equal(l4mm_kcache_check(&f->c), L4MM_ECORRUPT);
-    /* repair the link the way the cache had it, so the fixture's final check passes */
-    ((struct kc_fake {
-        uintptr_t t;
-        void *n, *p;
-        uint32_t free_idx;
-    } *)(void *)((uintptr_t)o1 & ~(uintptr_t)(PS - 1)))
-        ->free_idx = saved;
+    nx[idx] = saved; /* repair, so the fixture's final check passes */
+    assert_int_equal(l4mm_kcache_alloc(&f->c, &o3), L4MM_OK);
+    assert_ptr_equal(o3, o2);
     assert_int_equal(l4mm_kcache_free(&f->c, o1), L4MM_OK);
-    assert_int_equal(l4mm_kcache_free(&f->c, o2), L4MM_OK);
+    assert_int_equal(l4mm_kcache_free(&f->c, o3), L4MM_OK);
     cfix_free(f);
 }
 #endif

@@ -129,8 +129,7 @@ struct l4mm_kpool_stats {
 struct l4mm_kpool {
     void *head;       /**< private: first free page (its first word links the next) */
     size_t n;         /**< private: pages in the pool */
-    size_t limit[3];  /**< private: per class, n must exceed this (SIZE_MAX in a hook) */
-    size_t slow_mark; /**< private: an allocation leaving n below this takes the slow tail */
+    size_t limit[3];  /**< private: per class, the fast path needs n > this (SIZE_MAX in a hook) */
     size_t free_mark; /**< private: a free/give with n at or above this takes the slow path */
     uintptr_t mask;   /**< private: page_size - 1 */
     size_t page_size; /**< private: bytes per page */
@@ -276,7 +275,8 @@ l4mm_status l4mm_kpool_check(const struct l4mm_kpool *p);
  * @param cls  the class of the allocation.
  * @param page out: the page (written only on success).
  * @return exactly what l4mm_kpool_alloc() returns for the same state and arguments.
- * @note Cost: O(1); about ten instructions when inlined with a constant class.
+ * @note Cost: O(1); about ten instructions when inlined with a constant class (9
+ *       measured, x86-64 gcc -O3).
  *       Thread-safety: as l4mm_kpool_alloc().
  */
 static inline l4mm_status l4mm_kpool_alloc_fast(struct l4mm_kpool *p, enum l4mm_kpool_class cls,
@@ -285,7 +285,7 @@ static inline l4mm_status l4mm_kpool_alloc_fast(struct l4mm_kpool *p, enum l4mm_
 #ifndef L4MM_HARDEN
     if (p != NULL && page != NULL && (unsigned)cls <= (unsigned)L4MM_KP_DEFERRABLE) {
         size_t n = p->n;
-        if (n > p->limit[cls] && n - 1u >= p->slow_mark) {
+        if (n > p->limit[cls]) {
             void **w = (void **)p->head;
             p->head = *w;
             p->n = n - 1u;
@@ -304,7 +304,7 @@ static inline l4mm_status l4mm_kpool_alloc_fast(struct l4mm_kpool *p, enum l4mm_
  * @param p    the pool.
  * @param page the page.
  * @return exactly what l4mm_kpool_free() returns for the same state and arguments.
- * @note Cost: O(1); about a dozen instructions when inlined.
+ * @note Cost: O(1); about fifteen instructions when inlined (15 measured, x86-64 gcc -O3).
  *       Thread-safety: as l4mm_kpool_free().
  */
 static inline l4mm_status l4mm_kpool_free_fast(struct l4mm_kpool *p, void *page)
@@ -428,33 +428,59 @@ void l4mm_oom_chain_stats(const struct l4mm_oom_chain *ch, struct l4mm_oom_chain
 
 /* ---- object cache --------------------------------------------------------------------- */
 
+/** @brief Private: a slab link entry that ends the free list (also "no free slot"). */
+#define L4MM_KCACHE_SLOT_END 0xffffu
+/** @brief Private: the slab link entry of a slot that is handed out. */
+#define L4MM_KCACHE_SLOT_USED 0xfffeu
+
+/**
+ * @brief Private: the header at the start of every slab page of an ::l4mm_kcache (and the
+ *        cache's own stand-in for "no slab"). Fields private.
+ *
+ * In the page it is followed by an array of `uint16_t`, one entry per object slot: the index
+ * of the next free slot (free-list link), ::L4MM_KCACHE_SLOT_END at the end of the free
+ * list, ::L4MM_KCACHE_SLOT_USED while the slot is handed out. The links live in the header, not in
+ * the objects, so a write into a freed object cannot redirect the allocator.
+ */
+struct l4mm_kcache_slab {
+    uintptr_t tag;                 /**< private: the cache's key XOR the page address */
+    struct l4mm_kcache_slab *next; /**< private: list link (partial or full list) */
+    struct l4mm_kcache_slab *prev; /**< private: list link (partial or full list) */
+    uint32_t used2; /**< private: objects of this slab handed out, minus 2 (wrapping) */
+    uint16_t free;  /**< private: first free slot or ::L4MM_KCACHE_SLOT_END */
+    uint16_t pad;   /**< private: zero */
+};
+
 /**
  * @brief A cache of fixed-size objects in whole pages of a pool. Complete type; fields
  *        private. Must not be moved after l4mm_kcache_init().
  *
- * Each page (slab) starts with a header (tag, list links, free-list head, allocation bitmap);
- * objects follow at a stride of obj_size rounded up to 8 and are 8-byte aligned. Free objects
- * are linked through their first 4 bytes. At most one empty page is kept; further empty pages
- * go back to the pool.
+ * Each page (slab) starts with a header (tag, list links, counters, per-slot link array);
+ * objects follow at a stride of obj_size rounded up to 8 and are 8-byte aligned.
+ * Allocations come from the current slab `cur`; other slabs with free objects wait on the
+ * partial list, slabs without on the full list. At most one empty page is kept; further
+ * empty pages go back to the pool.
  */
 struct l4mm_kcache {
-    void *partial;             /**< private: slabs with some objects free and some in use */
-    void *full;                /**< private: slabs with every object in use */
-    void *empty;               /**< private: the one kept empty slab, or NULL */
-    struct l4mm_kpool *pool;   /**< private: where pages come from */
-    size_t hdr;                /**< private: header bytes at the start of each page */
-    size_t stride;             /**< private: bytes between objects */
-    size_t cap;                /**< private: objects per page */
-    size_t span;               /**< private: cap * stride */
-    uint64_t recip;            /**< private: ceil(2^32 / stride), for exact division */
-    uintptr_t pmask;           /**< private: page_size - 1 */
-    uintptr_t key;             /**< private: slab tag key */
-    size_t obj_size;           /**< private: requested object size */
-    enum l4mm_kpool_class cls; /**< private: class of the page allocations */
-    size_t nslabs;             /**< private: pages held (partial + full + empty) */
-    size_t live;               /**< private: objects handed out and not freed */
-    size_t pages_taken;        /**< private: pages allocated from the pool */
-    size_t pages_returned;     /**< private: pages returned to the pool */
+    struct l4mm_kcache_slab *cur; /**< private: slab allocations come from (`none`: no slab) */
+    uintptr_t pmask;              /**< private: page_size - 1 */
+    size_t hdr;                   /**< private: header bytes at the start of each page */
+    uintptr_t inv;                /**< private: inverse of stride's odd part mod 2^bits */
+    unsigned shift;               /**< private: log2 of stride's power-of-two part */
+    size_t cap;                   /**< private: objects per page */
+    uint32_t cap2; /**< private: cap - 2 (wrapping): free's fast path needs used2 < cap2 */
+    uintptr_t key; /**< private: slab tag key */
+    size_t stride; /**< private: bytes between objects */
+    struct l4mm_kcache_slab *partial; /**< private: other slabs with free and used objects */
+    struct l4mm_kcache_slab *full;    /**< private: other slabs with every object in use */
+    struct l4mm_kcache_slab *empty;   /**< private: the one kept empty slab besides cur, or NULL */
+    struct l4mm_kpool *pool;          /**< private: where pages come from */
+    size_t obj_size;                  /**< private: requested object size */
+    enum l4mm_kpool_class cls;        /**< private: class of the page allocations */
+    size_t nslabs;                    /**< private: pages held */
+    size_t pages_taken;               /**< private: pages allocated from the pool */
+    size_t pages_returned;            /**< private: pages returned to the pool */
+    struct l4mm_kcache_slab none;     /**< private: stand-in slab with no free object */
 };
 
 /** @brief Counters of an ::l4mm_kcache. */
@@ -477,7 +503,8 @@ struct l4mm_kcache_stats {
  * @param cls      class of the page allocations made for this cache.
  * @return L4MM_OK; L4MM_EINVAL iff `c` or `p` is NULL, `cls` is unknown, `obj_size` is 0
  *         or no object of that size fits in a page together with the slab header, or the
- *         pool's page size exceeds 2^31. Nothing written on error.
+ *         pool's page size exceeds 2^31. Nothing written on error. A page holds at most
+ *         65533 objects (the rest of a huge page stays unused for tiny objects).
  * @note Cost: O(1). Never calls the pool.
  *       Thread-safety: the caller owns `c`.
  */
@@ -492,7 +519,9 @@ l4mm_status l4mm_kcache_init(struct l4mm_kcache *c, struct l4mm_kpool *p, size_t
  *         needed, the status of l4mm_kpool_alloc() (L4MM_ENOMEM, L4MM_EBUSY inside a
  *         hook, L4MM_ECORRUPT); with L4MM_HARDEN L4MM_ECORRUPT iff a slab's free list was
  *         overwritten. On error the cache is unchanged.
- * @note Cost: O(1) plus one l4mm_kpool_alloc() when no page has a free object.
+ * @note Cost: O(1) - about twenty instructions when the current slab has a free object;
+ *       otherwise one l4mm_kpool_alloc() plus writing the new slab's link array (one
+ *       16-bit store per object slot) when no held page has a free object.
  *       Thread-safety: caller serialises calls on the cache and its pool (one lock).
  */
 l4mm_status l4mm_kcache_alloc(struct l4mm_kcache *c, void **obj);
@@ -507,10 +536,76 @@ l4mm_status l4mm_kcache_alloc(struct l4mm_kcache *c, void **obj);
  *         L4MM_ENOENT iff the slot is not in use (double free, never handed out).
  *         On error nothing changes.
  * @note Cost: O(1) plus one page returned to the pool when a second page becomes empty.
+ *      Validation needs no division and no loop: a multiply and a rotate test the slot
+ *      offset, the page header's tag the ownership, the slot's link entry the use.
  *      Allowed from the pool's hooks. Never calls l4mm_kpool_alloc().
  *      Thread-safety: caller serialises calls on the cache and its pool (one lock).
  */
 l4mm_status l4mm_kcache_free(struct l4mm_kcache *c, void *obj);
+
+/**
+ * @brief Inline fast path of l4mm_kcache_alloc(): identical contract and results; takes an
+ *        object from the current slab in the caller and calls l4mm_kcache_alloc() for
+ *        everything else (and always with L4MM_HARDEN).
+ * @param c   the cache.
+ * @param obj out: the object (written only on success).
+ * @return exactly what l4mm_kcache_alloc() returns for the same state and arguments.
+ * @note Cost: O(1); about fifteen instructions when inlined with a known cache (14
+ *       measured, x86-64 gcc -O3).
+ *       Thread-safety: as l4mm_kcache_alloc().
+ */
+static inline l4mm_status l4mm_kcache_alloc_fast(struct l4mm_kcache *c, void **obj)
+{
+#ifndef L4MM_HARDEN
+    if (c != NULL && obj != NULL) {
+        struct l4mm_kcache_slab *s = c->cur;
+        size_t idx = s->free;
+        if (idx != L4MM_KCACHE_SLOT_END) {
+            uint16_t *nx = (uint16_t *)(void *)(s + 1);
+            s->free = nx[idx];
+            nx[idx] = (uint16_t)L4MM_KCACHE_SLOT_USED;
+            s->used2++;
+            *obj = (char *)s + c->hdr + idx * c->stride;
+            return L4MM_OK;
+        }
+    }
+#endif
+    return l4mm_kcache_alloc(c, obj);
+}
+
+/**
+ * @brief Inline fast path of l4mm_kcache_free(): identical contract, checks and results;
+ *        returns a valid object of a slab that stays partial in the caller and calls
+ *        l4mm_kcache_free() for everything else (refusals, list moves).
+ * @param c   the cache.
+ * @param obj the object.
+ * @return exactly what l4mm_kcache_free() returns for the same state and arguments.
+ * @note Cost: O(1); about 26 instructions when inlined with a known cache (x86-64 gcc
+ *       -O3).
+ *       Thread-safety: as l4mm_kcache_free().
+ */
+static inline l4mm_status l4mm_kcache_free_fast(struct l4mm_kcache *c, void *obj)
+{
+    if (c != NULL) {
+        const unsigned bits = (unsigned)(sizeof(uintptr_t) * 8u);
+        uintptr_t a = (uintptr_t)obj, in = a & c->pmask;
+        uintptr_t y = (in - (uintptr_t)c->hdr) * c->inv;
+        unsigned k = c->shift;
+        size_t idx = (size_t)((y >> k) | (y << ((bits - k) & (bits - 1u))));
+        struct l4mm_kcache_slab *s = (struct l4mm_kcache_slab *)(void *)(a - in);
+        if (idx < c->cap && s->tag == (c->key ^ (uintptr_t)s)) {
+            uint16_t *nx = (uint16_t *)(void *)(s + 1);
+            /* 2 <= objects in use < cap: not full, and does not become empty */
+            if (nx[idx] == L4MM_KCACHE_SLOT_USED && s->used2 < c->cap2) {
+                nx[idx] = s->free;
+                s->free = (uint16_t)idx;
+                s->used2--;
+                return L4MM_OK;
+            }
+        }
+    }
+    return l4mm_kcache_free(c, obj);
+}
 
 /**
  * @brief Return the kept empty page (if any) to the pool, e.g. from a RECLAIM step.
@@ -525,7 +620,8 @@ l4mm_status l4mm_kcache_shrink(struct l4mm_kcache *c);
  * @brief Read a cache's counters.
  * @param c   the cache (NULL: nothing happens).
  * @param out out: the counters (NULL: nothing happens).
- * @note Cost: O(1).
+ * @note Cost: O(pages held): `live` is the sum over the slabs (the fast paths keep no
+ *       total). Read-only.
  *       Thread-safety: caller serialises calls on the cache.
  */
 void l4mm_kcache_stats(const struct l4mm_kcache *c, struct l4mm_kcache_stats *out);

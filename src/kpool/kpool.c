@@ -4,9 +4,10 @@
  * The free pages form a LIFO list linked through their first word. The fast paths are one
  * compare against a precomputed threshold each:
  *
- *   alloc: n > limit[cls]           limit = { 0, reserve, reserve } (SIZE_MAX inside a hook)
- *          then pop; if the new n < slow_mark (= max(lowest, low)) run the tail, which
- *          keeps `lowest`, counts crossings of low and sends the refill request.
+ *   alloc: n > limit[cls]           limit = max({ 0, reserve, reserve }, lowest, low), SIZE_MAX
+ *          inside a hook; then pop. Anything else takes kp_alloc_slow, which pops if the
+ *          class allows and runs the tail: keeps `lowest`, counts crossings of low and sends
+ *          the refill request.
  *   free:  n < free_mark            free_mark = high (0 inside a hook or after a pager
  *          failure), else the slow put: clears the failure, reports excess above high,
  *          refuses re-entry.
@@ -25,24 +26,30 @@ static size_t kp_max(size_t a, size_t b)
     return a > b ? a : b;
 }
 
-/* The thresholds the fast paths compare against, derived from the rest of the state. */
-static void kp_marks_of(const struct l4mm_kpool *p, size_t limit[3], size_t *slow, size_t *freem)
+/*
+ * The thresholds the fast paths compare against, derived from the rest of the state.
+ * An allocation of class cls may take the fast path iff n > limit[cls], which folds three
+ * conditions into one compare: n exceeds the class limit (0 or reserve), the new n - 1 is
+ * still >= max(lowest, low) (no statistics, crossing or refill work due), and no hook runs
+ * (SIZE_MAX then).
+ */
+static void kp_marks_of(const struct l4mm_kpool *p, size_t limit[3], size_t *freem)
 {
     if (p->depth != 0) {
         limit[0] = limit[1] = limit[2] = KP_SIZE_MAX;
         *freem = 0;
     } else {
-        limit[L4MM_KP_CRITICAL] = 0;
-        limit[L4MM_KP_NORMAL] = p->reserve;
-        limit[L4MM_KP_DEFERRABLE] = p->reserve;
+        size_t slow = kp_max(p->st.lowest, p->low);
+        limit[L4MM_KP_CRITICAL] = slow;
+        limit[L4MM_KP_NORMAL] = kp_max(p->reserve, slow);
+        limit[L4MM_KP_DEFERRABLE] = limit[L4MM_KP_NORMAL];
         *freem = (p->flags & KP_FAILED) ? 0 : p->high;
     }
-    *slow = kp_max(p->st.lowest, p->low);
 }
 
 static void kp_marks(struct l4mm_kpool *p)
 {
-    kp_marks_of(p, p->limit, &p->slow_mark, &p->free_mark);
+    kp_marks_of(p, p->limit, &p->free_mark);
 }
 
 static void kp_enter(struct l4mm_kpool *p)
@@ -248,6 +255,8 @@ static KP_NOINLINE void kp_alloc_tail(struct l4mm_kpool *p, bool took)
 static KP_NOINLINE l4mm_status kp_alloc_slow(struct l4mm_kpool *p, enum l4mm_kpool_class cls,
                                              void **page)
 {
+    if (page == NULL)
+        return L4MM_EINVAL;
     if (p->depth != 0)
         return L4MM_EBUSY;
     size_t limit = cls == L4MM_KP_CRITICAL ? 0 : p->reserve;
@@ -286,20 +295,24 @@ static KP_NOINLINE l4mm_status kp_alloc_slow(struct l4mm_kpool *p, enum l4mm_kpo
 
 l4mm_status l4mm_kpool_alloc(struct l4mm_kpool *p, enum l4mm_kpool_class cls, void **page)
 {
-    if (L4MM_UNLIKELY(p == NULL || page == NULL || (unsigned)cls > (unsigned)L4MM_KP_DEFERRABLE))
+    if (L4MM_UNLIKELY(p == NULL || (unsigned)cls > (unsigned)L4MM_KP_DEFERRABLE))
         return L4MM_EINVAL;
 #ifdef L4MM_HARDEN
+    if (page == NULL)
+        return L4MM_EINVAL;
     return kp_alloc_slow(p, cls, page);
 #else
+    /* One compare: class limit, watermark/statistics work and hook state (kp_marks_of).
+     * kp_alloc_slow checks `page` first, so EINVAL still precedes every state error. */
     size_t n = p->n;
     if (L4MM_UNLIKELY(n <= p->limit[cls]))
         return kp_alloc_slow(p, cls, page);
+    if (L4MM_UNLIKELY(page == NULL))
+        return L4MM_EINVAL;
     void **w = p->head;
     p->head = *w;
     *page = w;
-    p->n = --n;
-    if (L4MM_UNLIKELY(n < p->slow_mark))
-        kp_alloc_tail(p, true);
+    p->n = n - 1u;
     return L4MM_OK;
 #endif
 }
@@ -399,10 +412,10 @@ l4mm_status l4mm_kpool_check(const struct l4mm_kpool *p)
         return L4MM_ECORRUPT;
     if (p->st.lowest != KP_SIZE_MAX && p->st.lowest > p->n)
         return L4MM_ECORRUPT;
-    size_t limit[3], slow, freem;
-    kp_marks_of(p, limit, &slow, &freem);
+    size_t limit[3], freem;
+    kp_marks_of(p, limit, &freem);
     if (limit[0] != p->limit[0] || limit[1] != p->limit[1] || limit[2] != p->limit[2] ||
-        slow != p->slow_mark || freem != p->free_mark)
+        freem != p->free_mark)
         return L4MM_ECORRUPT;
     /* The free list: exactly n aligned pages, then NULL. A cycle or a wrong count shows as a
      * non-NULL link after n pages or a NULL link before. */
