@@ -7,6 +7,8 @@
 
 #include "test_kpool_util.h"
 
+#include <sys/mman.h>
+
 #define PS 4096u
 
 struct cfix {
@@ -212,6 +214,41 @@ static void test_kcache_free_refuses_pointers_it_did_not_hand_out(void **state)
     cfix_free(f);
 }
 
+/* A pointer that is not in any page the cache ever used (a small heap object, a stack
+ * variable, a page nobody may read) is refused without reading the page it lies in. Both the
+ * function and the inline fast path. */
+static void test_kcache_free_of_heap_or_stack_pointer_reads_nothing_of_its_page(void **state)
+{
+    (void)state;
+    struct cfix *f = cfix_new(4, 0, 40, L4MM_KP_NORMAL);
+    void *o;
+    assert_int_equal(l4mm_kcache_alloc(&f->c, &o), L4MM_OK);
+    size_t stride = cstats(&f->c).stride;
+    for (size_t len = 24; len <= 3000; len += 997) {
+        unsigned char *h = malloc(len);
+        assert_non_null(h);
+        for (size_t off = 0; off < len; off += stride / 2) {
+            assert_int_equal(l4mm_kcache_free(&f->c, h + off), L4MM_EINVAL);
+            assert_int_equal(l4mm_kcache_free_fast(&f->c, h + off), L4MM_EINVAL);
+        }
+        free(h);
+    }
+    uint64_t local[8] = { 0 };
+    assert_int_equal(l4mm_kcache_free(&f->c, &local[3]), L4MM_EINVAL);
+    assert_int_equal(l4mm_kcache_free_fast(&f->c, &local[5]), L4MM_EINVAL);
+    /* a page nobody may read: any header read there would fault */
+    unsigned char *np = mmap(NULL, PS, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(np != MAP_FAILED);
+    for (size_t off = 0; off < PS; off += 8) {
+        assert_int_equal(l4mm_kcache_free(&f->c, np + off), L4MM_EINVAL);
+        assert_int_equal(l4mm_kcache_free_fast(&f->c, np + off), L4MM_EINVAL);
+    }
+    munmap(np, PS);
+    assert_int_equal(cstats(&f->c).live, 1);
+    assert_int_equal(l4mm_kcache_free(&f->c, o), L4MM_OK);
+    cfix_free(f);
+}
+
 static void test_kcache_alloc_uses_its_class_and_fails_cleanly(void **state)
 {
     (void)state;
@@ -377,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_kcache_keeps_one_empty_page_without_pool_traffic),
         cmocka_unit_test(test_kcache_second_empty_page_goes_back_to_pool),
         cmocka_unit_test(test_kcache_free_refuses_pointers_it_did_not_hand_out),
+        cmocka_unit_test(test_kcache_free_of_heap_or_stack_pointer_reads_nothing_of_its_page),
         cmocka_unit_test(test_kcache_alloc_uses_its_class_and_fails_cleanly),
         cmocka_unit_test(test_kcache_full_and_partial_transitions_keep_invariants),
         cmocka_unit_test(test_kcache_check_detects_corruption),

@@ -174,6 +174,8 @@ l4mm_status l4mm_kcache_init(struct l4mm_kcache *c, struct l4mm_kpool *p, size_t
     c->obj_size = obj_size;
     c->cls = cls;
     c->nslabs = c->pages_taken = c->pages_returned = 0;
+    c->lo = UINTPTR_MAX;
+    c->span = 0;
     kc_none_init(c);
     c->cur = &c->none;
     return L4MM_OK;
@@ -204,6 +206,18 @@ static kc_slab *kc_slab_new(struct l4mm_kcache *c, void *page)
     s->pad = 0;
     c->nslabs++;
     c->pages_taken++;
+    /* Widen the window of slab addresses that free() may read a header in. */
+    uintptr_t a = (uintptr_t)page;
+    if (c->lo == UINTPTR_MAX) {
+        c->lo = a;
+    } else {
+        uintptr_t hi = c->lo + c->span;
+        if (a < c->lo)
+            c->lo = a;
+        if (a > hi)
+            hi = a;
+        c->span = hi - c->lo;
+    }
     return s;
 }
 
@@ -308,7 +322,9 @@ l4mm_status l4mm_kcache_free(struct l4mm_kcache *c, void *obj)
     if (L4MM_UNLIKELY(idx >= c->cap))
         return L4MM_EINVAL;
     kc_slab *s = (kc_slab *)(void *)(a - in);
-    if (L4MM_UNLIKELY(s->tag != kc_tag(c, s)))
+    /* Only read a header inside the window of pages this cache ever used as slabs: a foreign
+     * pointer (a heap object, another cache's memory) is refused without touching its page. */
+    if (L4MM_UNLIKELY((uintptr_t)s - c->lo > c->span || s->tag != kc_tag(c, s)))
         return L4MM_EINVAL; /* not a slab of this cache */
     uint16_t *nx = kc_nx(s);
     if (L4MM_UNLIKELY(nx[idx] != KC_USED))
@@ -370,7 +386,8 @@ void l4mm_kcache_stats(const struct l4mm_kcache *c, struct l4mm_kcache_stats *ou
  * 1 partial, 2 full, 3 any (cur). */
 static bool kc_slab_ok(const struct l4mm_kcache *c, const kc_slab *s, int want)
 {
-    if (s == NULL || ((uintptr_t)s & c->pmask) != 0 || s->tag != kc_tag(c, s) || s->pad != 0)
+    if (s == NULL || ((uintptr_t)s & c->pmask) != 0 || (uintptr_t)s - c->lo > c->span ||
+        s->tag != kc_tag(c, s) || s->pad != 0)
         return false;
     size_t cap = c->cap, inuse = kc_inuse(s);
     if (inuse > cap)
