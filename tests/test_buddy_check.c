@@ -199,6 +199,57 @@ static void test_buddy_check_detects_struct_corruption(void **s)
     fx_done(&f);
 }
 
+/* An allocation that splits a large block leaves the split pending (the buddies on the path
+ * are counted but not written); check() must still see every damage then, and freeing the
+ * block must give back the post-add bytes. */
+static void test_buddy_check_detects_damage_while_a_split_is_pending(void **s)
+{
+    struct fx f;
+    l4mm_addr_t a, a2;
+    uint64_t *after_add;
+    struct l4mm_buddy_stats st;
+    unsigned char *p;
+    (void)s;
+    fx_init(&f, 0, 256 * PG, 12, 8);
+    assert_int_equal(l4mm_buddy_add(&f.b, 0, 256 * PG), L4MM_OK);
+    after_add = malloc(f.msz);
+    assert_non_null(after_add);
+    memcpy(after_add, f.meta, f.msz);
+    assert_int_equal(l4mm_buddy_alloc(&f.b, 0, &a), L4MM_OK);
+    assert_int_equal(a, 0);
+    l4mm_buddy_stats(&f.b, &st);
+    for (unsigned k = 0; k < 8; k++)
+        assert_int_equal(st.free_blocks[k], 1);
+    assert_int_equal(st.free_blocks[8], 0);
+    assert_int_equal(l4mm_buddy_alloc(&f.b, 2, &a2), L4MM_OK); /* best fit: units 4..7 */
+    assert_int_equal(a2, 4 * PG);
+    assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
+    for (size_t w = 0; w < f.msz / 8; w++) {
+        for (unsigned bit = 0; bit < 64; bit++) {
+            f.meta[w] ^= (uint64_t)1 << bit;
+            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
+            f.meta[w] ^= (uint64_t)1 << bit;
+        }
+    }
+    p = (unsigned char *)&f.b;
+    for (size_t i = 0; i < sizeof f.b; i++) {
+        for (unsigned bit = 0; bit < 8; bit++) {
+            p[i] ^= (unsigned char)(1u << bit);
+            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
+            p[i] ^= (unsigned char)(1u << bit);
+        }
+    }
+    assert_int_equal(l4mm_buddy_free(&f.b, a2, 0), L4MM_ENOENT); /* wrong order */
+    assert_int_equal(l4mm_buddy_free(&f.b, a2, 2), L4MM_OK);
+    assert_int_equal(l4mm_buddy_free(&f.b, a, 0), L4MM_OK);
+    assert_memory_equal(f.meta, after_add, f.msz);
+    assert_int_equal(l4mm_buddy_alloc(&f.b, 0, &a), L4MM_OK);
+    assert_int_equal(l4mm_buddy_free(&f.b, a, 0), L4MM_OK); /* the O(1) way back */
+    assert_memory_equal(f.meta, after_add, f.msz);
+    free(after_add);
+    fx_done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_buddy_check_detects_every_single_bit_flip),
         cmocka_unit_test(test_buddy_check_detects_random_byte_corruption),
         cmocka_unit_test(test_buddy_check_detects_struct_corruption),
+        cmocka_unit_test(test_buddy_check_detects_damage_while_a_split_is_pending),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,12 @@
  * a pair with both bits set marks its parent (order k+1) as an allocated block (two free
  * buddies would have been merged, so the pattern is otherwise impossible); order-0
  * allocations have a bitmap of their own. Each bitmap has two 64-ary summary hierarchies
- * ("holds a free block", "holds any bit") for O(log64 n) searches.
+ * ("holds a free block", "holds any bit") for O(log64 n) searches. A split over several
+ * orders may stay *pending* (the free buddies on its path counted but not yet written, see
+ * the ch_* fields): freeing that block again, or allocating the next best-fit block out of
+ * the pending ones, then costs O(L) instead of O(m * L); any operation that could meet a
+ * pending block writes it out first. The metadata is canonical whenever no split is pending,
+ * in particular once everything is free again.
  *
  * Thread-safety: none inside; an instance must be serialised by the caller (one lock per
  * instance). Distinct instances share nothing. No function allocates, recurses or uses
@@ -39,6 +44,7 @@ extern "C" {
 
 /** @brief Layout of one bitmap inside the metadata buffer (private to the implementation). */
 struct l4mm_buddy_bm {
+    uint64_t lb;   /**< private: absolute node index of leaf bit 0 */
     uint32_t leaf; /**< private: word offset of the leaf words */
     uint32_t nw;   /**< private: number of leaf words */
     uint32_t nl;   /**< private: number of summary layers above the leaf */
@@ -66,6 +72,10 @@ struct l4mm_buddy {
     uint64_t alloc_blocks;       /**< private: number of allocated blocks */
     uint64_t sig;                /**< private: signature of the metadata words (for check) */
     uint64_t seal;               /**< private: hash of the geometry (for the quick check) */
+    uint64_t ch_t;               /**< private: pending split: path node at order ch_k */
+    uint64_t ch_m;               /**< private: pending split: orders with a pending buddy */
+    uint32_t ch_k;               /**< private: pending split: order of the path's lowest node */
+    uint32_t ch_j;               /**< private: pending split: order split from; 0 = none */
     uint64_t nblk[64];           /**< private: free blocks per order */
     struct l4mm_buddy_bm bm[65]; /**< private: bitmap layout, per order and order-0 allocs */
 };
@@ -145,8 +155,9 @@ l4mm_status l4mm_buddy_take(struct l4mm_buddy *b, l4mm_addr_t addr, l4mm_addr_t 
  * @param out receives the block's address (0 is a valid address).
  * @return ::L4MM_OK; ::L4MM_EINVAL if b or out is NULL, b is uninitialised or
  *         order > max_order; ::L4MM_ENOMEM if no free block of that order exists (only then).
- * @par Cost O(m * L): a search of L words, then a split over at most m orders, each of which
- *      may update at most L summary words. Never touches the managed range.
+ * @par Cost O(m * L): a search of L words, writing out a pending split (at most m orders,
+ *      each at most L summary words), then the split: O(L) when it is left pending or
+ *      served from pending blocks, else O(m * L). Never touches the managed range.
  */
 l4mm_status l4mm_buddy_alloc(struct l4mm_buddy *b, unsigned order, l4mm_addr_t *out);
 
@@ -185,8 +196,9 @@ l4mm_status l4mm_buddy_alloc_at(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned
  * @return ::L4MM_OK; ::L4MM_EINVAL as for l4mm_buddy_alloc_at() (checked first, so a
  *         misaligned wrong-order free is EINVAL); ::L4MM_ENOENT if exactly that block is not
  *         allocated (double free, never allocated, wrong order, reserved or free range).
- * @par Cost O(m * L) (O(1) to validate, a merge over at most m orders). Never touches the
- *      managed range.
+ * @par Cost O(m * L) (O(1) to validate, a merge over at most m orders, possibly after
+ *      writing out a pending split); O(L) when it frees the block of the pending split.
+ *      Never touches the managed range.
  */
 l4mm_status l4mm_buddy_free(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned order);
 

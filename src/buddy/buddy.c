@@ -17,132 +17,133 @@
 
 /* ---- word writes with signature and summary maintenance ------------------------------ */
 
-static inline void wr(struct l4mm_buddy *b, uint64_t w, uint64_t v)
+/* Free summary of bitmap m: set (fsum_on) or clear (fsum_off) the layer-1 bit of leaf word
+ * wi and propagate upward while a word's zero-ness changes. The free layers lie below the
+ * leaf in memory, layer j at leaf - (s1 + ... + sj) with sj = ((nw - 1) >> 6j) + 1. */
+static inline void fsum_on(struct l4mm_buddy *b, const struct l4mm_buddy_bm *m, uint64_t wi)
 {
-    uint64_t old = b->meta[w];
-    b->sig += (v - old) * bd_key(w);
-    b->meta[w] = v;
-}
-
-/* Set (on) or clear bit idx of summary layer 1 of hierarchy `raw`, and propagate upward as
- * long as a word's zero-ness changes. Summary words are not in the signature: check()
- * recomputes every one of them from its children. */
-static void sum_update(struct l4mm_buddy *b, unsigned k, int raw, uint64_t idx, int on)
-{
-    const struct l4mm_buddy_bm *m = &b->bm[k];
-    uint64_t nw1 = (uint64_t)m->nw - 1u;
-    uint64_t *p = b->meta + m->leaf + (raw ? m->nw : 0u);
-    for (unsigned j = 1; j <= m->nl; j++) {
-        uint64_t s = (nw1 >> (6u * j)) + 1u, *w, old, bit = (uint64_t)1 << (idx & 63u);
-        if (!raw)
-            p -= s;
-        w = p + (idx >> 6);
+    uint64_t *p = b->meta + m->leaf, nw1 = (uint64_t)m->nw - 1u;
+    unsigned sh = 0;
+    for (unsigned j = m->nl; j > 0; j--) {
+        uint64_t *w, old;
+        sh += 6u;
+        p -= (nw1 >> sh) + 1u;
+        w = p + (wi >> 6);
         old = *w;
-        if (on) {
-            *w = old | bit;
-            if (old)
-                return;
-        } else {
-            *w = old & ~bit;
-            if (old & ~bit)
-                return;
-        }
-        if (raw)
-            p += s;
-        idx >>= 6;
+        *w = old | ((uint64_t)1 << (wi & 63u));
+        if (old)
+            return;
+        wi >>= 6;
     }
 }
 
-/* Replace leaf word wi (index within bitmap k) by v, maintaining both summaries. */
-static inline void leaf_set(struct l4mm_buddy *b, unsigned k, uint64_t wi, uint64_t v)
+static inline void fsum_off(struct l4mm_buddy *b, const struct l4mm_buddy_bm *m, uint64_t wi)
+{
+    uint64_t *p = b->meta + m->leaf, nw1 = (uint64_t)m->nw - 1u;
+    unsigned sh = 0;
+    for (unsigned j = m->nl; j > 0; j--) {
+        uint64_t *w, v;
+        sh += 6u;
+        p -= (nw1 >> sh) + 1u;
+        w = p + (wi >> 6);
+        v = *w & ~((uint64_t)1 << (wi & 63u));
+        *w = v;
+        if (v)
+            return;
+        wi >>= 6;
+    }
+}
+
+/* Set the free-block bit of node (k, q), whose pair is 00 (or, at top, whose own bit is 0);
+ * is_top: k == top. Markers cannot change; the free summary only if the word had no free
+ * bit. Returns the signature delta; counters are the caller's. */
+static inline uint64_t fbit_set(struct l4mm_buddy *b, unsigned k, uint64_t q, int is_top)
 {
     const struct l4mm_buddy_bm *m = &b->bm[k];
-    uint64_t w = m->leaf + wi, old = b->meta[w];
-    wr(b, w, v);
-    if (m->nl == 0)
-        return; /* a single leaf word: no summaries */
-    if (k == L4MM_BUDDY_A0) {
-        if ((old != 0) != (v != 0))
-            sum_update(b, k, 1, wi, v != 0);
-    } else {
-        int t = k == b->top;
-        uint64_t po = bd_markbits(old, t), pn = bd_markbits(v, t);
-        uint64_t fo = old & ~(po | (po << 1)), fn = v & ~(pn | (pn << 1));
-        if (L4MM_UNLIKELY((po != 0) != (pn != 0)))
-            sum_update(b, k, 1, wi, pn != 0);
-        if ((fo != 0) != (fn != 0))
-            sum_update(b, k, 0, wi, fn != 0);
-    }
+    uint64_t i = q - m->lb, w = m->leaf + (i >> 6), old = b->meta[w];
+    b->meta[w] = old | ((uint64_t)1 << (i & 63u));
+    if (m->nl && (old == 0 || !bd_freebits(old, is_top)))
+        fsum_on(b, m, i >> 6);
+    return bd_key(w) << (i & 63u);
 }
 
-/* Store v (replacing old) in leaf word w, keeping the signature. */
-static inline void put(struct l4mm_buddy *b, uint64_t w, uint64_t old, uint64_t v)
+/* Clear the free-block bit of the free block (k, q); returns the signature decrement. */
+static inline uint64_t fbit_clr(struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
+    const struct l4mm_buddy_bm *m = &b->bm[k];
+    uint64_t i = q - m->lb, w = m->leaf + (i >> 6);
+    uint64_t v = b->meta[w] & ~((uint64_t)1 << (i & 63u));
     b->meta[w] = v;
-    b->sig += (v - old) * bd_key(w);
+    if (m->nl && (v == 0 || !bd_freebits(v, k == b->top)))
+        fsum_off(b, m, i >> 6);
+    return bd_key(w) << (i & 63u);
 }
 
-/* Set the free-block bit of node (k, q), whose pair is 00 (or, at top, whose own bit is 0).
- * Markers cannot change; the free summary only if the word had no free bit. */
-static inline void fset(struct l4mm_buddy *b, unsigned k, uint64_t q)
+/* Raw summary of bitmap m: layer j lies above the leaf at leaf + nw + (s1 + ... + s(j-1)).
+ * Set (rsum_on) or clear (rsum_off) the layer-1 bit of leaf word wi, propagating while a
+ * word's zero-ness changes. */
+static inline void rsum_on(struct l4mm_buddy *b, const struct l4mm_buddy_bm *m, uint64_t wi)
 {
-    const struct l4mm_buddy_bm *m = &b->bm[k];
-    uint64_t i = q - bd_lb(b, k), w = m->leaf + (i >> 6), old = b->meta[w];
-    put(b, w, old, old | ((uint64_t)1 << (i & 63u)));
-    if (m->nl && !bd_freebits(old, k == b->top))
-        sum_update(b, k, 0, i >> 6, 1);
-    b->nblk[k]++;
-    b->nonempty |= bd_bit(k);
-    b->free_units += bd_bit(k);
+    uint64_t *p = b->meta + m->leaf + m->nw, nw1 = (uint64_t)m->nw - 1u;
+    unsigned sh = 0;
+    for (unsigned j = m->nl; j > 0; j--) {
+        uint64_t *w = p + (wi >> 6), old = *w;
+        *w = old | ((uint64_t)1 << (wi & 63u));
+        if (old)
+            return;
+        sh += 6u;
+        p += (nw1 >> sh) + 1u;
+        wi >>= 6;
+    }
 }
 
-/* Clear the free-block bit of the free block (k, q). */
-static inline void fclr(struct l4mm_buddy *b, unsigned k, uint64_t q)
+static inline void rsum_off(struct l4mm_buddy *b, const struct l4mm_buddy_bm *m, uint64_t wi)
 {
-    const struct l4mm_buddy_bm *m = &b->bm[k];
-    uint64_t i = q - bd_lb(b, k), w = m->leaf + (i >> 6), old = b->meta[w];
-    uint64_t v = old & ~((uint64_t)1 << (i & 63u));
-    put(b, w, old, v);
-    if (m->nl && !bd_freebits(v, k == b->top))
-        sum_update(b, k, 0, i >> 6, 0);
-    if (--b->nblk[k] == 0)
-        b->nonempty &= ~(bd_bit(k));
-    b->free_units -= bd_bit(k);
+    uint64_t *p = b->meta + m->leaf + m->nw, nw1 = (uint64_t)m->nw - 1u;
+    unsigned sh = 0;
+    for (unsigned j = m->nl; j > 0; j--) {
+        uint64_t *w = p + (wi >> 6), v = *w & ~((uint64_t)1 << (wi & 63u));
+        *w = v;
+        if (v)
+            return;
+        sh += 6u;
+        p += (nw1 >> sh) + 1u;
+        wi >>= 6;
+    }
 }
 
-/* Mark (on) or unmark node (k, t) as an allocated block: its children's pair 00 <-> 11 at
- * order k - 1 (free bits unchanged), or its A0 bit for k = 0. */
-static inline void mark(struct l4mm_buddy *b, unsigned k, uint64_t t, int on)
+/* Mark node (k, t) as an allocated block: its children's pair 00 -> 11 at order k - 1 (free
+ * bits unchanged), or its A0 bit for k = 0. */
+static inline void mark_set(struct l4mm_buddy *b, unsigned k, uint64_t t)
 {
-    unsigned id = k == 0 ? (unsigned)L4MM_BUDDY_A0 : k - 1u;
-    const struct l4mm_buddy_bm *m = &b->bm[id];
-    uint64_t i = k == 0 ? t - b->xb : (t << 1) - bd_lb(b, k - 1u);
+    const struct l4mm_buddy_bm *m = &b->bm[k == 0 ? (unsigned)L4MM_BUDDY_A0 : k - 1u];
+    uint64_t i = (k == 0 ? t : t << 1) - m->lb;
     uint64_t bits = (uint64_t)(k == 0 ? 1u : 3u) << (i & 63u);
-    uint64_t w = m->leaf + (i >> 6), old = b->meta[w], v = on ? old | bits : old & ~bits;
-    put(b, w, old, v);
-    if (m->nl) {
-        uint64_t before = k == 0 ? old : bd_markbits(old, 0);
-        uint64_t after = k == 0 ? v : bd_markbits(v, 0);
-        if ((before != 0) != (after != 0))
-            sum_update(b, id, 1, i >> 6, after != 0);
-    }
-    if (on) {
-        b->alloc_units += bd_bit(k);
-        b->alloc_blocks++;
-    } else {
-        b->alloc_units -= bd_bit(k);
-        b->alloc_blocks--;
-    }
+    uint64_t w = m->leaf + (i >> 6), old = b->meta[w];
+    b->meta[w] = old | bits;
+    b->sig += bits * bd_key(w);
+    if (m->nl && (k == 0 ? old : bd_markbits(old, 0)) == 0)
+        rsum_on(b, m, i >> 6);
+    b->alloc_units += bd_bit(k);
+    b->alloc_blocks++;
+}
+
+/* Unmark the allocated block (k, t). */
+static inline void mark_clr(struct l4mm_buddy *b, unsigned k, uint64_t t)
+{
+    const struct l4mm_buddy_bm *m = &b->bm[k == 0 ? (unsigned)L4MM_BUDDY_A0 : k - 1u];
+    uint64_t i = (k == 0 ? t : t << 1) - m->lb;
+    uint64_t bits = (uint64_t)(k == 0 ? 1u : 3u) << (i & 63u);
+    uint64_t w = m->leaf + (i >> 6), v = b->meta[w] & ~bits;
+    b->meta[w] = v;
+    b->sig -= bits * bd_key(w);
+    if (m->nl && (k == 0 ? v : bd_markbits(v, 0)) == 0)
+        rsum_off(b, m, i >> 6);
+    b->alloc_units -= bd_bit(k);
+    b->alloc_blocks--;
 }
 
 /* ---- searches -------------------------------------------------------------------------- */
-
-static inline uint64_t leaf_filter(unsigned k, int raw, int t, uint64_t w)
-{
-    if (!raw)
-        return bd_freebits(w, t);
-    return k == L4MM_BUDDY_A0 ? w : bd_markbits(w, t);
-}
 
 /* First free block of order k (lowest index), descending from the top word; BD_NONE if
  * none. O(L). */
@@ -164,149 +165,133 @@ static inline uint64_t first_free(const struct l4mm_buddy *b, unsigned k)
     return (idx << 6) + bd_ctz(word);
 }
 
-/* First set bit with index >= from in bitmap k, in the free (raw == 0) or raw sense;
- * BD_NONE if none. O(L). */
-static uint64_t next_set(const struct l4mm_buddy *b, unsigned k, int raw, uint64_t from)
-{
-    const struct l4mm_buddy_bm *m = &b->bm[k];
-    uint64_t off[BD_MAXLAYERS + 1u];
-    int t = k == b->top;
-    uint64_t idx = from, word;
-    unsigned j;
-
-    off[0] = m->leaf;
-    for (j = 1; j <= m->nl; j++)
-        off[j] = raw ? (j == 1 ? (uint64_t)m->leaf + m->nw : off[j - 1u] + bd_lsz(m, j - 1u))
-                     : off[j - 1u] - bd_lsz(m, j);
-    /* climb until a layer holds a set bit at or after idx */
-    for (j = 0;; j++) {
-        if ((idx >> 6) >= bd_lsz(m, j))
-            return BD_NONE;
-        word = b->meta[off[j] + (idx >> 6)];
-        if (j == 0)
-            word = leaf_filter(k, raw, t, word);
-        word &= ~(uint64_t)0 << (idx & 63u);
-        if (word)
-            break;
-        if (j == m->nl)
-            return BD_NONE;
-        idx = (idx >> 6) + 1u;
-    }
-    idx = (idx & ~(uint64_t)63) + bd_ctz(word);
-    /* descend to the leaf */
-    while (j > 0) {
-        j--;
-        word = b->meta[off[j] + idx];
-        if (j == 0)
-            word = leaf_filter(k, raw, t, word);
-        if (!word)
-            return BD_NONE; /* damaged summary: report nothing rather than guess */
-        idx = (idx << 6) + bd_ctz(word);
-    }
-    return idx;
-}
-
-/* Any bit of hierarchy `raw` of bitmap k among node indices [qlo, qhi] (absolute)? */
-static int any_in(const struct l4mm_buddy *b, unsigned k, int raw, uint64_t qlo, uint64_t qhi)
-{
-    uint64_t lb = bd_lb(b, k);
-    uint64_t p = next_set(b, k, raw, qlo - lb);
-    return p != BD_NONE && p <= qhi - lb;
-}
-
 /* Order of the free block containing node (k, t), or -1 if (k, t) is not wholly free. */
 static int free_anc(const struct l4mm_buddy *b, unsigned k, uint64_t t)
 {
     for (unsigned j = k; j <= b->top; j++)
-        if (bd_isfree(b, j, t >> (j - k)))
+        if (bd_isfree_v(b, j, t >> (j - k)))
             return (int)j;
     return -1;
 }
 
 /* ---- mutations (arguments already validated) ------------------------------------------- */
 
-/* Turn the free block (j, t >> (j - k)) into reserved (k, t) plus free remainders. */
-static void split(struct l4mm_buddy *b, unsigned j, unsigned k, uint64_t t)
+/* Write out the pending buddies of the orders in `orders` (a subset of ch_m), exactly as
+ * split() would have written them. O(m * L). */
+static void write_pending(struct l4mm_buddy *b, uint64_t orders)
 {
-    fclr(b, j, t >> (j - k));
-    for (unsigned i = j; i > k; i--)
-        fset(b, i - 1u, (t >> (i - 1u - k)) ^ 1u);
+    unsigned k = b->ch_k;
+    uint64_t t = b->ch_t, sig = b->sig, o = orders;
+    while (o) {
+        unsigned i = bd_ctz(o);
+        o &= o - 1u;
+        sig += fbit_set(b, i, (t >> (i - k)) ^ 1u, 0); /* below ch_j <= top */
+        b->nblk[i]++;
+    }
+    b->sig = sig;
+    b->nonempty |= orders;
+    b->ch_m &= ~orders;
 }
 
-/* Make the reserved-or-allocated-and-unmarked node (k, q) free, merging with buddies. */
+static inline void chain_clear(struct l4mm_buddy *b)
+{
+    b->ch_t = 0;
+    b->ch_m = 0;
+    b->ch_k = 0;
+    b->ch_j = 0;
+}
+
+/* Write the whole chain out; afterwards no split is pending. */
+static void materialize(struct l4mm_buddy *b)
+{
+    if (!b->ch_j)
+        return;
+    write_pending(b, b->ch_m);
+    chain_clear(b);
+}
+
+/* Allocate (k, t) out of the written free block (j, t >> (j - k)), j > k, with no chain
+ * pending: clear the block's bit and leave the buddies on the path pending. O(L). */
+static void split_lazy(struct l4mm_buddy *b, unsigned j, unsigned k, uint64_t t)
+{
+    b->sig -= fbit_clr(b, j, t >> (j - k));
+    if (--b->nblk[j] == 0)
+        b->nonempty &= ~bd_bit(j);
+    b->free_units -= bd_bit(k);
+    b->ch_t = t;
+    b->ch_m = bd_bit(j) - bd_bit(k);
+    b->ch_k = k;
+    b->ch_j = j;
+}
+
+/* Allocate (k, u) from the pending block of order c >= k (u: its first order-k node): the
+ * path moves into that block. Pending buddies below c hang off the old path and are written
+ * out first (usually none: c is normally the lowest pending order). O(1) plus that. */
+static void take_pending(struct l4mm_buddy *b, unsigned c, unsigned k, uint64_t u)
+{
+    uint64_t below = b->ch_m & (bd_bit(c) - 1u), m;
+    unsigned k2;
+    if (below)
+        write_pending(b, below);
+    m = (b->ch_m & ~bd_bit(c)) | (bd_bit(c) - bd_bit(k));
+    b->free_units -= bd_bit(k);
+    if (!m) {
+        chain_clear(b);
+        return;
+    }
+    /* canonical form: the path starts at the lowest pending order */
+    k2 = bd_ctz(m);
+    b->ch_t = u >> (k2 - k);
+    b->ch_m = m;
+    b->ch_k = k2;
+}
+
+/* Turn the free block (j, t >> (j - k)) into reserved (k, t) plus free remainders: one
+ * free bit cleared at order j, one set at each order k..j-1 (the buddies on the path).
+ * Units: -2^j + (2^j - 2^k) = -2^k. */
+static void split(struct l4mm_buddy *b, unsigned j, unsigned k, uint64_t t)
+{
+    b->sig -= fbit_clr(b, j, t >> (j - k));
+    if (--b->nblk[j] == 0)
+        b->nonempty &= ~bd_bit(j);
+    b->free_units -= bd_bit(j);
+    for (unsigned i = j; i > k; i--) {
+        b->sig += fbit_set(b, i - 1u, (t >> (i - 1u - k)) ^ 1u, 0); /* below j <= top */
+        b->nblk[i - 1u]++;
+        b->nonempty |= bd_bit(i - 1u);
+        b->free_units += bd_bit(i - 1u);
+    }
+}
+
+/* Make the reserved-or-allocated-and-unmarked node (k, q) free, merging with buddies:
+ * while the buddy's bit is set (it is a free block, since (k, q) has no bit), clear it and
+ * go up. Units: +2^k0 net. */
 static void merge_in(struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
-    while (k < b->top && bd_test(b, k, q ^ 1u)) {
-        fclr(b, k, q ^ 1u);
+    unsigned top = b->top;
+    b->free_units += bd_bit(k);
+    while (k < top) {
+        const struct l4mm_buddy_bm *m = &b->bm[k];
+        uint64_t i = (q ^ 1u) - m->lb, w = m->leaf + (i >> 6), old = b->meta[w], v;
+        uint64_t bit = (uint64_t)1 << (i & 63u);
+        if (!(old & bit))
+            break;
+        v = old & ~bit;
+        b->meta[w] = v;
+        b->sig -= bd_key(w) << (i & 63u);
+        if (m->nl && (v == 0 || !bd_freebits(v, 0)))
+            fsum_off(b, m, i >> 6);
+        if (--b->nblk[k] == 0)
+            b->nonempty &= ~bd_bit(k);
         q >>= 1;
         k++;
     }
-    fset(b, k, q);
-}
-
-/* Set (on) or clear the order-top free bits of nodes [q, q + n): bulk middle of add/take. */
-static void top_bulk(struct l4mm_buddy *b, uint64_t q, uint64_t n, int on)
-{
-    unsigned k = b->top;
-    uint64_t i = q - bd_lb(b, k), e = i + n;
-    while (i < e) {
-        uint64_t wi = i >> 6, lo = i & 63u;
-        uint64_t cnt = e - i < 64u - lo ? e - i : 64u - lo;
-        uint64_t mask = (cnt == 64u ? ~(uint64_t)0 : (((uint64_t)1 << cnt) - 1u)) << lo;
-        uint64_t w = b->meta[b->bm[k].leaf + wi];
-        leaf_set(b, k, wi, on ? w | mask : w & ~mask);
-        i += cnt;
-    }
-    if (on) {
-        b->nblk[k] += n;
-        b->free_units += n << k;
-    } else {
-        b->nblk[k] -= n;
-        b->free_units -= n << k;
-    }
-    if (b->nblk[k])
-        b->nonempty |= bd_bit(k);
-    else
-        b->nonempty &= ~(bd_bit(k));
-}
-
-/* Are all order-top bits of nodes [q, q + n) set (all free blocks)? */
-static int top_all(const struct l4mm_buddy *b, uint64_t q, uint64_t n)
-{
-    unsigned k = b->top;
-    uint64_t i = q - bd_lb(b, k), e = i + n;
-    while (i < e) {
-        uint64_t lo = i & 63u;
-        uint64_t cnt = e - i < 64u - lo ? e - i : 64u - lo;
-        uint64_t mask = (cnt == 64u ? ~(uint64_t)0 : (((uint64_t)1 << cnt) - 1u)) << lo;
-        if ((b->meta[b->bm[k].leaf + (i >> 6)] & mask) != mask)
-            return 0;
-        i += cnt;
-    }
-    return 1;
+    b->sig += fbit_set(b, k, q, k == top);
+    b->nblk[k]++;
+    b->nonempty |= bd_bit(k);
 }
 
 /* ---- argument checks --------------------------------------------------------------------- */
-
-static int live(const struct l4mm_buddy *b)
-{
-    return b && b->magic == BD_MAGIC && b->meta;
-}
-
-/* Unit range [*x, *e] of a unit-aligned byte range wholly inside the instance. */
-static int unit_range(const struct l4mm_buddy *b, l4mm_addr_t addr, l4mm_addr_t size, uint64_t *x,
-                      uint64_t *e)
-{
-    uint64_t mask = ((uint64_t)1 << b->unit_shift) - 1u, n;
-    if (size == 0 || (addr & mask) != 0 || (size & mask) != 0)
-        return 0;
-    *x = addr >> b->unit_shift;
-    n = size >> b->unit_shift;
-    if (*x < b->xb || *x > b->xl || n - 1u > b->xl - *x)
-        return 0;
-    *e = *x + (n - 1u);
-    return 1;
-}
 
 /* Node (order, t) for a block address, if aligned and wholly inside the range. */
 static inline int block_node(const struct l4mm_buddy *b, l4mm_addr_t addr, unsigned order,
@@ -331,21 +316,31 @@ l4mm_status l4mm_buddy_alloc(struct l4mm_buddy *b, unsigned order, l4mm_addr_t *
 {
     uint64_t mask, i, q, t;
     unsigned c;
-    if (L4MM_UNLIKELY(!live(b) || !out || order > b->max_order))
+    if (L4MM_UNLIKELY(!bd_live(b) || !out || order > b->max_order))
         return L4MM_EINVAL;
     if (L4MM_UNLIKELY(order > b->top))
         return L4MM_ENOMEM;
-    mask = b->nonempty & (~(uint64_t)0 << order);
+    mask = (b->nonempty | bd_chmask(b)) & (~(uint64_t)0 << order);
     if (L4MM_UNLIKELY(!mask))
         return L4MM_ENOMEM;
     c = bd_ctz(mask);
-    i = first_free(b, c);
-    if (L4MM_UNLIKELY(i == BD_NONE))
-        return L4MM_ENOMEM; /* only with damaged metadata; check() reports it */
-    q = bd_lb(b, c) + i;
-    t = q << (c - order);
-    split(b, c, order, t);
-    mark(b, order, t, 1);
+    if (((b->ch_m >> c) & 1u) && (!((b->nonempty >> c) & 1u) || (((b->ch_t >> (c - b->ch_k)) ^ 1u) -
+                                                                 bd_lb(b, c)) < first_free(b, c))) {
+        /* best fit is the pending block of order c */
+        t = ((b->ch_t >> (c - b->ch_k)) ^ 1u) << (c - order);
+        take_pending(b, c, order, t);
+    } else {
+        i = first_free(b, c);
+        if (L4MM_UNLIKELY(i == BD_NONE))
+            return L4MM_ENOMEM; /* only with damaged metadata; check() reports it */
+        q = bd_lb(b, c) + i;
+        t = q << (c - order);
+        if (c - order >= BD_LAZY_MIN && !b->ch_j)
+            split_lazy(b, c, order, t);
+        else
+            split(b, c, order, t); /* a written block: outside the pending one */
+    }
+    mark_set(b, order, t);
     *out = (t << order) << b->unit_shift;
     return L4MM_OK;
 }
@@ -353,11 +348,26 @@ l4mm_status l4mm_buddy_alloc(struct l4mm_buddy *b, unsigned order, l4mm_addr_t *
 l4mm_status l4mm_buddy_free(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned order)
 {
     uint64_t t;
-    if (L4MM_UNLIKELY(!live(b) || !block_node(b, addr, order, &t)))
+    unsigned j;
+    if (L4MM_UNLIKELY(!bd_live(b) || !block_node(b, addr, order, &t)))
         return L4MM_EINVAL;
     if (order == 0 ? !bd_test(b, L4MM_BUDDY_A0, t) : !bd_isalloc(b, order, t))
         return L4MM_ENOENT;
-    mark(b, order, t, 0);
+    mark_clr(b, order, t);
+    j = b->ch_j;
+    if (j) {
+        if (t == b->ch_t && order == b->ch_k && b->ch_m == bd_bit(j) - bd_bit(order)) {
+            /* the pending buddies and this block make (j, t >> (j - order)) free again */
+            b->free_units -= bd_bit(j) - bd_bit(order);
+            chain_clear(b);
+            merge_in(b, j, t >> (j - order));
+            return L4MM_OK;
+        }
+        /* a block inside (J, T) would merge into pending ones: write them out. Blocks
+         * outside meet (J, T) at most as a non-free buddy. */
+        if (order < j && (t >> (j - order)) == (b->ch_t >> (j - b->ch_k)))
+            materialize(b);
+    }
     merge_in(b, order, t);
     return L4MM_OK;
 }
@@ -366,172 +376,43 @@ l4mm_status l4mm_buddy_alloc_at(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned
 {
     uint64_t t;
     int j;
-    if (!live(b) || !block_node(b, addr, order, &t))
+    if (!bd_live(b) || !block_node(b, addr, order, &t))
         return L4MM_EINVAL;
     j = free_anc(b, order, t);
     if (j < 0)
         return L4MM_EBUSY;
+    materialize(b);
     split(b, (unsigned)j, order, t);
-    mark(b, order, t, 1);
+    mark_set(b, order, t);
     return L4MM_OK;
 }
 
-/* Does free block (c, r) hold an aligned order-k block inside units [ulo, uhi]? */
-static int fits(uint64_t r, unsigned c, unsigned k, uint64_t ulo, uint64_t uhi, uint64_t *s)
+/* ---- internals shared with buddy_range.c --------------------------------------------------- */
+
+int l4mm_buddy_free_anc(const struct l4mm_buddy *b, unsigned k, uint64_t t)
 {
-    uint64_t lo = r << c, hi = lo + ((bd_bit(c)) - 1u), a;
-    uint64_t sz = bd_bit(k);
-    if (lo < ulo)
-        lo = ulo;
-    if (hi > uhi)
-        hi = uhi;
-    if (lo > hi)
-        return 0;
-    a = (lo + (sz - 1u)) & ~(sz - 1u);
-    if (a < lo || a > hi || hi - a < sz - 1u)
-        return 0;
-    *s = a;
-    return 1;
+    return free_anc(b, k, t);
 }
 
-l4mm_status l4mm_buddy_alloc_in(struct l4mm_buddy *b, unsigned order, l4mm_addr_t lo,
-                                l4mm_addr_t hi, l4mm_addr_t *out)
+void l4mm_buddy_materialize(struct l4mm_buddy *b)
 {
-    uint64_t mask, ulo, uhi, s = 0;
-    unsigned us;
-    if (!live(b) || !out || order > b->max_order || lo >= hi)
-        return L4MM_EINVAL;
-    if (order > b->top)
-        return L4MM_ENOMEM;
-    us = b->unit_shift;
-    mask = ((uint64_t)1 << us) - 1u;
-    ulo = (lo >> us) + ((lo & mask) != 0);
-    uhi = hi >> us; /* units below uhi end at or before hi */
-    if (uhi == 0)
-        return L4MM_ENOMEM;
-    uhi--; /* inclusive */
-    if (ulo < b->xb)
-        ulo = b->xb;
-    if (uhi > b->xl)
-        uhi = b->xl;
-    if (ulo > uhi)
-        return L4MM_ENOMEM;
-    for (unsigned c = order; c <= b->top; c++) {
-        uint64_t lb, i, r;
-        if (!((b->nonempty >> c) & 1u))
-            continue;
-        lb = bd_lb(b, c);
-        i = next_set(b, c, 0, (ulo >> c) - lb);
-        for (int tries = 0; tries < 2 && i != BD_NONE; tries++) {
-            r = lb + i;
-            if (r > (uhi >> c))
-                break;
-            if (fits(r, c, order, ulo, uhi, &s)) {
-                uint64_t t = s >> order;
-                split(b, c, order, t);
-                mark(b, order, t, 1);
-                *out = s << us;
-                return L4MM_OK;
-            }
-            /* only a partial first block can fail while a later one fits */
-            i = next_set(b, c, 0, i + 1u);
-        }
-    }
-    return L4MM_ENOMEM;
+    materialize(b);
 }
 
-/* Walk [x, e] as maximal aligned pieces of order <= top; `op` 0: validate add, 1: commit
- * add, 2: validate take, 3: commit take. Returns 0 when a validation fails. */
-static int walk(struct l4mm_buddy *b, uint64_t x, uint64_t e, int op)
+void l4mm_buddy_split(struct l4mm_buddy *b, unsigned j, unsigned k, uint64_t t, int lazy)
 {
-    unsigned top = b->top;
-    uint64_t cur = x, topmask = (bd_bit(top)) - 1u;
-    for (;;) {
-        uint64_t rem = e - cur; /* units left minus one */
-        unsigned k;
-        if ((cur & topmask) == 0 && rem >= topmask) {
-            uint64_t n = (rem >> top) + ((rem & topmask) == topmask);
-            if (op == 2 && !top_all(b, cur >> top, n))
-                return 0;
-            if (op == 1 || op == 3)
-                top_bulk(b, cur >> top, n, op == 1);
-            if (rem - ((n << top) - 1u) == 0)
-                return 1;
-            cur += n << top;
-            continue;
-        }
-        k = cur == 0 ? 63u : bd_ctz(cur);
-        if (rem != UINT64_MAX && bd_log2(rem + 1u) < k)
-            k = bd_log2(rem + 1u);
-        if (k > top)
-            k = top;
-        if (op == 1) {
-            merge_in(b, k, cur >> k);
-        } else if (op >= 2) {
-            int j = free_anc(b, k, cur >> k);
-            if (j < 0)
-                return 0;
-            if (op == 3)
-                split(b, (unsigned)j, k, cur >> k);
-        }
-        if (rem == (bd_bit(k)) - 1u)
-            return 1;
-        cur += bd_bit(k);
-    }
+    if (lazy)
+        split_lazy(b, j, k, t);
+    else
+        split(b, j, k, t);
 }
 
-l4mm_status l4mm_buddy_add(struct l4mm_buddy *b, l4mm_addr_t addr, l4mm_addr_t size)
+void l4mm_buddy_merge_in(struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
-    uint64_t x, e;
-    if (!live(b) || !unit_range(b, addr, size, &x, &e))
-        return L4MM_EINVAL;
-    /* every unit reserved: no bit of any order, and no order-0 allocation, meets [x, e] */
-    if (any_in(b, L4MM_BUDDY_A0, 1, x, e))
-        return L4MM_EBUSY;
-    for (unsigned k = 0; k <= b->top; k++) {
-        /* a free block meeting the range, or a marker pair whose parent meets it (the
-         * marker bit sits on the even child, which may lie just before the range) */
-        if (any_in(b, k, 0, x >> k, e >> k) ||
-            (k < b->top && any_in(b, k, 1, (x >> k) & ~(uint64_t)1, e >> k)))
-            return L4MM_EBUSY;
-    }
-    (void)walk(b, x, e, 1);
-    return L4MM_OK;
+    merge_in(b, k, q);
 }
 
-l4mm_status l4mm_buddy_take(struct l4mm_buddy *b, l4mm_addr_t addr, l4mm_addr_t size)
+void l4mm_buddy_mark(struct l4mm_buddy *b, unsigned k, uint64_t t)
 {
-    uint64_t x, e;
-    if (!live(b) || !unit_range(b, addr, size, &x, &e))
-        return L4MM_EINVAL;
-    if (!walk(b, x, e, 2))
-        return L4MM_EBUSY;
-    (void)walk(b, x, e, 3);
-    return L4MM_OK;
-}
-
-l4mm_status l4mm_buddy_unit_state(const struct l4mm_buddy *b, l4mm_addr_t addr, int *state)
-{
-    uint64_t x;
-    if (!live(b) || !state)
-        return L4MM_EINVAL;
-    x = addr >> b->unit_shift;
-    if (x < b->xb || x > b->xl)
-        return L4MM_EINVAL;
-    if (bd_test(b, L4MM_BUDDY_A0, x)) {
-        *state = 2;
-        return L4MM_OK;
-    }
-    for (unsigned k = 0; k <= b->top; k++) {
-        if (bd_isfree(b, k, x >> k)) {
-            *state = 1;
-            return L4MM_OK;
-        }
-        if (k > 0 && bd_isalloc(b, k, x >> k)) {
-            *state = 2;
-            return L4MM_OK;
-        }
-    }
-    *state = 0;
-    return L4MM_OK;
+    mark_set(b, k, t);
 }

@@ -26,8 +26,9 @@ void l4mm_buddy_stats(const struct l4mm_buddy *b, struct l4mm_buddy_stats *out)
     out->allocated_units = live ? b->alloc_units : 0;
     out->reserved_units = live ? (b->xl - b->xb + 1u) - b->free_units - b->alloc_units : 0;
     for (unsigned k = 0; k < 64u; k++)
-        out->free_blocks[k] = live && k <= b->top ? b->nblk[k] : 0;
-    out->largest_free_order = live && b->nonempty ? (int)bd_log2(b->nonempty) : -1;
+        out->free_blocks[k] = live && k <= b->top ? b->nblk[k] + ((bd_chmask(b) >> k) & 1u) : 0;
+    out->largest_free_order =
+        live && (b->nonempty | bd_chmask(b)) ? (int)bd_log2(b->nonempty | bd_chmask(b)) : -1;
 }
 
 l4mm_status l4mm_buddy_check_quick(const struct l4mm_buddy *b)
@@ -39,6 +40,19 @@ l4mm_status l4mm_buddy_check_quick(const struct l4mm_buddy *b)
         return L4MM_ECORRUPT;
     if (b->top > b->max_order || b->xl < b->xb || b->unit_shift + b->max_order > 63u)
         return L4MM_ECORRUPT;
+    /* pending split: none (all zero), or K < J <= top, block (J, T) inside the range and a
+     * mask of pending orders within K..J-1 whose lowest is K (the canonical form) */
+    if (b->ch_j == 0
+            ? b->ch_k != 0 || b->ch_t != 0 || b->ch_m != 0
+            : b->ch_k >= b->ch_j || b->ch_j > b->top || b->ch_m == 0 ||
+                  bd_ctz(b->ch_m) != b->ch_k ||
+                  (b->ch_m & ~(bd_bit(b->ch_j) - bd_bit(b->ch_k))) != 0 ||
+                  (b->ch_t >> (b->ch_j - b->ch_k)) < (b->xb >> b->ch_j) ||
+                  (b->ch_t >> (b->ch_j - b->ch_k)) > (b->xl >> b->ch_j) ||
+                  ((b->ch_t >> (b->ch_j - b->ch_k)) << b->ch_j) < b->xb ||
+                  ((b->ch_t >> (b->ch_j - b->ch_k)) << b->ch_j) + (bd_bit(b->ch_j) - 1u) > b->xl)
+        return L4MM_ECORRUPT;
+    fu = b->ch_m; /* the pending blocks: one of each order in the mask */
     for (unsigned k = 0; k < 64u; k++) {
         if (b->nblk[k] == 0)
             continue;
@@ -120,10 +134,10 @@ static int parse(const struct l4mm_buddy *b, uint64_t qt, struct tally *ty)
         int leafnode = 1;
         if (!meets) {
             /* no bits may exist here; the bit count catches any */
-        } else if (bd_isfree(b, k, q)) {
+        } else if (bd_isfree_v(b, k, q)) {
             if (!inr)
                 return 0;
-            ty->bits++;
+            ty->bits += (uint64_t)bd_test(b, k, q);
             ty->nblk[k]++;
             ty->free_units += bd_bit(k);
         } else if (k > 0 && bd_isalloc(b, k, q)) {
@@ -156,20 +170,15 @@ static int parse(const struct l4mm_buddy *b, uint64_t qt, struct tally *ty)
 
 l4mm_status l4mm_buddy_check(const struct l4mm_buddy *b)
 {
-    struct l4mm_buddy_bm lay[65];
     struct tally ty;
     uint64_t sig = 0, total = 0, ne = 0;
     l4mm_status st = l4mm_buddy_check_quick(b);
     if (st != L4MM_OK)
         return st;
-    for (unsigned k = 0; k < 65u; k++) {
-        lay[k].leaf = lay[k].nw = lay[k].nl = lay[k].ftop = 0;
-    }
-    if (l4mm_buddy_layout(b->xb, b->xl, b->top, lay) != b->meta_words)
+    if (l4mm_buddy_layout(b->xb, b->xl, b->top, NULL, b->bm) != b->meta_words)
         return L4MM_ECORRUPT;
-    for (unsigned k = 0; k < 65u; k++)
-        if (lay[k].leaf != b->bm[k].leaf || lay[k].nw != b->bm[k].nw || lay[k].nl != b->bm[k].nl ||
-            lay[k].ftop != b->bm[k].ftop)
+    for (unsigned k = b->top + 1u; k < (unsigned)L4MM_BUDDY_A0; k++) /* unused entries: 0 */
+        if (b->bm[k].lb || b->bm[k].leaf || b->bm[k].nw || b->bm[k].nl || b->bm[k].ftop)
             return L4MM_ECORRUPT;
     if (b->top != l4mm_buddy_top(b->xb, b->xl, b->max_order))
         return L4MM_ECORRUPT;
@@ -204,9 +213,10 @@ l4mm_status l4mm_buddy_check(const struct l4mm_buddy *b)
             break;
     }
     for (unsigned k = 0; k < 64u; k++) {
-        if (ty.nblk[k] != b->nblk[k])
+        uint64_t pend = (bd_chmask(b) >> k) & 1u;
+        if (ty.nblk[k] != b->nblk[k] + pend)
             return L4MM_ECORRUPT;
-        if (ty.nblk[k])
+        if (ty.nblk[k] > pend)
             ne |= bd_bit(k);
     }
     if (ty.bits != total || ty.free_units != b->free_units || ty.alloc_units != b->alloc_units ||

@@ -33,6 +33,9 @@
 #define BD_NONE      UINT64_MAX
 #define BD_M1        0x5555555555555555ull
 #define BD_MAXLAYERS 6u
+#ifndef BD_LAZY_MIN
+#define BD_LAZY_MIN 2u /* splits over at least this many orders are left pending */
+#endif
 
 /* Count trailing zeros of x != 0; avoids libgcc calls (__ctzdi2) on 32-bit and riscv64. */
 static inline unsigned bd_ctz(uint64_t x)
@@ -143,7 +146,7 @@ static inline uint64_t bd_lsz(const struct l4mm_buddy_bm *m, unsigned j)
 /* First node index (even) of order k's bitmap; A0 starts at xb. */
 static inline uint64_t bd_lb(const struct l4mm_buddy *b, unsigned k)
 {
-    return k == L4MM_BUDDY_A0 ? b->xb : (b->xb >> k) & ~(uint64_t)1;
+    return b->bm[k].lb;
 }
 
 /* Test the bit of node q (absolute) in bitmap k. */
@@ -166,9 +169,53 @@ static inline int bd_isalloc(const struct l4mm_buddy *b, unsigned k, uint64_t q)
     return ((b->meta[b->bm[k - 1u].leaf + (i >> 6)] >> (i & 63u)) & 3u) == 3u;
 }
 
+/* The pending split ("chain"). Allocating from the free block (J, T) leaves the buddies on
+ * the path down to the allocated node (K, t) unwritten: for each order k in the mask ch_m
+ * (a subset of K..J-1 holding K) the node (k, (t >> (k - K)) ^ 1) is a free block, counted
+ * in free_units and (through ch_m) in stats, that has no bit. (J, T) has no free bit; the path
+ * node (K, t) and the buddies of orders outside the mask hold allocated blocks and are
+ * written normally. Freeing the single block (K, t) with the full mask restores (J, T) in
+ * O(1); allocations whose best fit is a pending block move the path in O(1); operations
+ * that could meet a pending block write the chain out first (materialize). */
+static inline uint64_t bd_chmask(const struct l4mm_buddy *b)
+{
+    return b->ch_m;
+}
+
+/* Node (k, q) is a pending (unwritten) free block of the chain (k < 64 given). */
+static inline int bd_chhas(const struct l4mm_buddy *b, unsigned k, uint64_t q)
+{
+    return ((b->ch_m >> (k & 63u)) & 1u) && k >= b->ch_k && q == ((b->ch_t >> (k - b->ch_k)) ^ 1u);
+}
+
+/* Node (k, q) is a free block, written or pending. */
+static inline int bd_isfree_v(const struct l4mm_buddy *b, unsigned k, uint64_t q)
+{
+    return bd_isfree(b, k, q) || bd_chhas(b, k, q);
+}
+
+/* An initialised instance. */
+static inline int bd_live(const struct l4mm_buddy *b)
+{
+    return b && b->magic == BD_MAGIC && b->meta;
+}
+
+/* Shared by buddy.c (defined there) and buddy_range.c; arguments already validated.
+ * free_anc: order of the free block (written or pending) holding node (k, t), or -1;
+ * materialize: write a pending split out; split: allocate (k, t) out of the written free
+ * block (j, t >> (j - k)), left pending if lazy (needs no split pending); merge_in: make
+ * node (k, q) free and merge; mark: record (k, t) as an allocated block. */
+int l4mm_buddy_free_anc(const struct l4mm_buddy *b, unsigned k, uint64_t t);
+void l4mm_buddy_materialize(struct l4mm_buddy *b);
+void l4mm_buddy_split(struct l4mm_buddy *b, unsigned j, unsigned k, uint64_t t, int lazy);
+void l4mm_buddy_merge_in(struct l4mm_buddy *b, unsigned k, uint64_t q);
+void l4mm_buddy_mark(struct l4mm_buddy *b, unsigned k, uint64_t t);
+
 /* Layout computation shared by meta_size, init and check. Returns the total words, or
- * BD_NONE when the metadata would be too big. bm may be NULL. */
-uint64_t l4mm_buddy_layout(uint64_t xb, uint64_t xl, unsigned top, struct l4mm_buddy_bm *bm);
+ * BD_NONE when the metadata would be too big or (cmp not NULL) an entry of cmp differs from
+ * the computed one. bm and cmp may be NULL. */
+uint64_t l4mm_buddy_layout(uint64_t xb, uint64_t xl, unsigned top, struct l4mm_buddy_bm *bm,
+                           const struct l4mm_buddy_bm *cmp);
 /* Effective max order: the largest k <= max_order with an aligned order-k block in range. */
 unsigned l4mm_buddy_top(uint64_t xb, uint64_t xl, unsigned max_order);
 /* Seal over the geometry fields. */

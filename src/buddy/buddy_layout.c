@@ -26,7 +26,8 @@ unsigned l4mm_buddy_top(uint64_t xb, uint64_t xl, unsigned max_order)
     }
 }
 
-uint64_t l4mm_buddy_layout(uint64_t xb, uint64_t xl, unsigned top, struct l4mm_buddy_bm *bm)
+uint64_t l4mm_buddy_layout(uint64_t xb, uint64_t xl, unsigned top, struct l4mm_buddy_bm *bm,
+                           const struct l4mm_buddy_bm *cmp)
 {
     uint64_t off = 0;
     for (unsigned k = 0; k <= top + 1u; k++) {
@@ -50,7 +51,12 @@ uint64_t l4mm_buddy_layout(uint64_t xb, uint64_t xl, unsigned top, struct l4mm_b
         }
         if (id != L4MM_BUDDY_A0)
             off += sum; /* free layers precede the leaf */
+        if (cmp && (cmp[id].lb != first || cmp[id].leaf != (uint32_t)off ||
+                    cmp[id].nw != (uint32_t)nw || cmp[id].nl != nl ||
+                    cmp[id].ftop != (uint32_t)(off - (id != L4MM_BUDDY_A0 ? sum : 0u))))
+            return BD_NONE;
         if (bm) {
+            bm[id].lb = first;
             bm[id].leaf = (uint32_t)off;
             bm[id].nw = (uint32_t)nw;
             bm[id].nl = nl;
@@ -106,7 +112,7 @@ size_t l4mm_buddy_meta_size(l4mm_addr_t base, l4mm_addr_t size, unsigned unit_sh
         return 0;
     xb = base >> unit_shift;
     xl = xb + (size >> unit_shift) - 1u;
-    words = l4mm_buddy_layout(xb, xl, l4mm_buddy_top(xb, xl, max_order), NULL);
+    words = l4mm_buddy_layout(xb, xl, l4mm_buddy_top(xb, xl, max_order), NULL, NULL);
     if (words == BD_NONE || words > (uint64_t)(SIZE_MAX / 8u))
         return SIZE_MAX;
     return (size_t)(words * 8u);
@@ -140,15 +146,20 @@ l4mm_status l4mm_buddy_init(struct l4mm_buddy *b, void *meta, size_t meta_size, 
     b->alloc_units = 0;
     b->alloc_blocks = 0;
     b->sig = 0;
+    b->ch_t = 0;
+    b->ch_m = 0;
+    b->ch_k = 0;
+    b->ch_j = 0;
     for (unsigned k = 0; k < 64u; k++)
         b->nblk[k] = 0;
     for (unsigned k = 0; k < 65u; k++) {
+        b->bm[k].lb = 0;
         b->bm[k].leaf = 0;
         b->bm[k].nw = 0;
         b->bm[k].nl = 0;
         b->bm[k].ftop = 0;
     }
-    (void)l4mm_buddy_layout(b->xb, b->xl, b->top, b->bm);
+    (void)l4mm_buddy_layout(b->xb, b->xl, b->top, b->bm, NULL);
     for (size_t i = 0; i < b->meta_words; i++)
         ((volatile uint64_t *)m)[i] = 0; /* volatile: keep it a loop, not a memset call */
     b->magic = BD_MAGIC;
