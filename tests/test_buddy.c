@@ -13,31 +13,7 @@
 
 #include <l4mm/buddy.h>
 
-#define KiB 1024ull
-#define MiB (1024ull * KiB)
-#define GiB (1024ull * MiB)
-#define PG  4096ull
-
-struct fx {
-    struct l4mm_buddy b;
-    uint64_t *meta;
-    size_t msz;
-};
-
-static void fx_init(struct fx *f, l4mm_addr_t base, l4mm_addr_t size, unsigned us, unsigned mo)
-{
-    f->msz = l4mm_buddy_meta_size(base, size, us, mo);
-    assert_true(f->msz > 0 && f->msz != SIZE_MAX);
-    f->meta = malloc(f->msz);
-    assert_non_null(f->meta);
-    assert_int_equal(l4mm_buddy_init(&f->b, f->meta, f->msz, base, size, us, mo), L4MM_OK);
-}
-
-static void fx_done(struct fx *f)
-{
-    assert_int_equal(l4mm_buddy_check(&f->b), L4MM_OK);
-    free(f->meta);
-}
+#include "test_buddy_util.h"
 
 static struct l4mm_buddy_stats st(const struct fx *f)
 {
