@@ -227,6 +227,110 @@ static void test_buddy_check_detects_damage_while_a_split_is_pending(void **s)
     fx_done(&f);
 }
 
+/* The first split from a clean state is a "ghost": the struct alone records it (the split
+ * block keeps its free bit, the new block has no mark). Every query, every failing call and
+ * check() must see the allocated block all the same; every metadata and struct bit is still
+ * covered, also when a second free top block could stand in for the split one. */
+static void test_buddy_ghost_split_is_seen_by_every_query_and_check(void **s)
+{
+    struct fx f;
+    struct l4mm_buddy b_add, b_snap;
+    l4mm_addr_t a, a2;
+    uint64_t *after_add, *snap;
+    struct l4mm_buddy_stats st;
+    unsigned char *p;
+    int state;
+    (void)s;
+    fx_init(&f, 0, 512 * PG, 12, 8); /* two free top blocks: units 0..255 and 256..511 */
+    assert_int_equal(l4mm_buddy_add(&f.b, 0, 512 * PG), L4MM_OK);
+    after_add = malloc(f.msz);
+    snap = malloc(f.msz);
+    assert_non_null(after_add);
+    assert_non_null(snap);
+    memcpy(after_add, f.meta, f.msz);
+    memcpy(&b_add, &f.b, sizeof f.b);
+    assert_int_equal(l4mm_buddy_alloc(&f.b, 0, &a), L4MM_OK);
+    assert_int_equal(a, 0);
+    assert_memory_equal(f.meta, after_add, f.msz); /* nothing written yet */
+    assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
+    l4mm_buddy_stats(&f.b, &st);
+    for (unsigned k = 0; k < 8; k++)
+        assert_int_equal(st.free_blocks[k], 1);
+    assert_int_equal(st.free_blocks[8], 1);
+    assert_int_equal(st.free_units, 511);
+    assert_int_equal(st.allocated_units, 1);
+    assert_int_equal(l4mm_buddy_unit_state(&f.b, 0, &state), L4MM_OK);
+    assert_int_equal(state, 2);
+    assert_int_equal(l4mm_buddy_unit_state(&f.b, PG, &state), L4MM_OK);
+    assert_int_equal(state, 1);
+    assert_int_equal(l4mm_buddy_unit_state(&f.b, 255 * PG, &state), L4MM_OK);
+    assert_int_equal(state, 1);
+    /* failing calls see the allocated block and change nothing */
+    memcpy(snap, f.meta, f.msz);
+    memcpy(&b_snap, &f.b, sizeof f.b);
+    assert_int_equal(l4mm_buddy_free(&f.b, 0, 1), L4MM_ENOENT);
+    assert_int_equal(l4mm_buddy_free(&f.b, 0, 8), L4MM_ENOENT);
+    assert_int_equal(l4mm_buddy_free(&f.b, PG, 0), L4MM_ENOENT);
+    assert_int_equal(l4mm_buddy_free(&f.b, 256 * PG, 8), L4MM_ENOENT);
+    assert_int_equal(l4mm_buddy_alloc_at(&f.b, 0, 0), L4MM_EBUSY);
+    assert_int_equal(l4mm_buddy_alloc_at(&f.b, 0, 8), L4MM_EBUSY);
+    assert_int_equal(l4mm_buddy_take(&f.b, 0, 512 * PG), L4MM_EBUSY);
+    assert_int_equal(l4mm_buddy_take(&f.b, 0, 256 * PG), L4MM_EBUSY);
+    assert_int_equal(l4mm_buddy_take(&f.b, 0, PG), L4MM_EBUSY);
+    assert_int_equal(l4mm_buddy_add(&f.b, 0, PG), L4MM_EBUSY);
+    assert_int_equal(l4mm_buddy_add(&f.b, 0, 512 * PG), L4MM_EBUSY);
+    assert_int_equal(l4mm_buddy_alloc_in(&f.b, 0, 0, PG, &a2), L4MM_ENOMEM);
+    assert_int_equal(l4mm_buddy_alloc_in(&f.b, 8, 0, 256 * PG, &a2), L4MM_ENOMEM);
+    assert_int_equal(l4mm_buddy_alloc(&f.b, 9, &a2), L4MM_EINVAL);
+    assert_memory_equal(f.meta, snap, f.msz);
+    assert_memory_equal(&f.b, &b_snap, sizeof f.b);
+    assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
+    for (size_t w = 0; w < f.msz / 8; w++) {
+        for (unsigned bit = 0; bit < 64; bit++) {
+            f.meta[w] ^= (uint64_t)1 << bit;
+            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
+            f.meta[w] ^= (uint64_t)1 << bit;
+        }
+    }
+    p = (unsigned char *)&f.b;
+    for (size_t i = 0; i < sizeof f.b; i++) {
+        for (unsigned bit = 0; bit < 8; bit++) {
+            p[i] ^= (unsigned char)(1u << bit);
+            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
+            p[i] ^= (unsigned char)(1u << bit);
+        }
+    }
+    /* the free that undoes it restores metadata and struct exactly */
+    assert_int_equal(l4mm_buddy_free(&f.b, a, 0), L4MM_OK);
+    assert_memory_equal(f.meta, after_add, f.msz);
+    assert_memory_equal(&f.b, &b_add, sizeof f.b);
+    assert_int_equal(l4mm_buddy_free(&f.b, a, 0), L4MM_ENOENT); /* double free */
+    /* any other operation writes it out first: alloc_in from a pending buddy */
+    assert_int_equal(l4mm_buddy_alloc(&f.b, 0, &a), L4MM_OK);
+    assert_int_equal(l4mm_buddy_alloc_in(&f.b, 0, 0, 2 * PG, &a2), L4MM_OK);
+    assert_int_equal(a2, PG);
+    assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
+    assert_int_equal(l4mm_buddy_free(&f.b, a, 0), L4MM_OK);
+    assert_int_equal(l4mm_buddy_free(&f.b, a2, 0), L4MM_OK);
+    assert_memory_equal(f.meta, after_add, f.msz);
+    /* take of the other top block while a ghost split is pending, then free and add back */
+    assert_int_equal(l4mm_buddy_alloc(&f.b, 3, &a), L4MM_OK);
+    assert_int_equal(a, 0);
+    assert_int_equal(l4mm_buddy_take(&f.b, 256 * PG, 256 * PG), L4MM_OK);
+    assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
+    memcpy(snap, f.meta, f.msz);
+    memcpy(&b_snap, &f.b, sizeof f.b);
+    assert_int_equal(l4mm_buddy_alloc(&f.b, 8, &a2), L4MM_ENOMEM);
+    assert_memory_equal(f.meta, snap, f.msz);
+    assert_memory_equal(&f.b, &b_snap, sizeof f.b);
+    assert_int_equal(l4mm_buddy_free(&f.b, a, 3), L4MM_OK);
+    assert_int_equal(l4mm_buddy_add(&f.b, 256 * PG, 256 * PG), L4MM_OK);
+    assert_memory_equal(f.meta, after_add, f.msz);
+    free(snap);
+    free(after_add);
+    fx_done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_buddy_check_detects_random_byte_corruption),
         cmocka_unit_test(test_buddy_check_detects_struct_corruption),
         cmocka_unit_test(test_buddy_check_detects_damage_while_a_split_is_pending),
+        cmocka_unit_test(test_buddy_ghost_split_is_seen_by_every_query_and_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

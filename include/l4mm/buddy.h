@@ -21,8 +21,10 @@
  * orders may stay *pending* (the free buddies on its path counted but not yet written, see
  * the ch_* fields): freeing that block again, or allocating the next best-fit block out of
  * the pending ones, then costs O(L) instead of O(m * L); any operation that could meet a
- * pending block writes it out first. The metadata is canonical whenever no split is pending,
- * in particular once everything is free again.
+ * pending block writes it out first. Right after such a split even the two metadata writes
+ * of the allocation itself (the split block's free bit, the new block's mark) stay pending
+ * (ch_g), so an alloc undone by its free writes no metadata word at all. The metadata is
+ * canonical whenever no split is pending, in particular once everything is free again.
  *
  * Thread-safety: none inside; an instance must be serialised by the caller (one lock per
  * instance). Distinct instances share nothing. No function allocates, recurses or uses
@@ -76,6 +78,7 @@ struct l4mm_buddy {
     uint64_t ch_m;               /**< private: pending split: orders with a pending buddy */
     uint32_t ch_k;               /**< private: pending split: order of the path's lowest node */
     uint32_t ch_j;               /**< private: pending split: order split from; 0 = none */
+    uint64_t ch_g;               /**< private: pending split: 1 = not begun in the metadata */
     uint64_t nblk[64];           /**< private: free blocks per order */
     struct l4mm_buddy_bm bm[65]; /**< private: bitmap layout, per order and order-0 allocs */
 };
@@ -157,7 +160,8 @@ l4mm_status l4mm_buddy_take(struct l4mm_buddy *b, l4mm_addr_t addr, l4mm_addr_t 
  *         order > max_order; ::L4MM_ENOMEM if no free block of that order exists (only then).
  * @par Cost O(m * L): a search of L words, writing out a pending split (at most m orders,
  *      each at most L summary words), then the split: O(L) when it is left pending or
- *      served from pending blocks, else O(m * L). Never touches the managed range.
+ *      served from pending blocks, O(1) (no metadata write) when it starts a pending split
+ *      while none is pending, else O(m * L). Never touches the managed range.
  */
 l4mm_status l4mm_buddy_alloc(struct l4mm_buddy *b, unsigned order, l4mm_addr_t *out);
 
@@ -197,7 +201,8 @@ l4mm_status l4mm_buddy_alloc_at(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned
  *         misaligned wrong-order free is EINVAL); ::L4MM_ENOENT if exactly that block is not
  *         allocated (double free, never allocated, wrong order, reserved or free range).
  * @par Cost O(m * L) (O(1) to validate, a merge over at most m orders, possibly after
- *      writing out a pending split); O(L) when it frees the block of the pending split.
+ *      writing out a pending split); O(L) when it frees the block of the pending split,
+ *      O(1) (no metadata write) when that split is still wholly unwritten (see ch_g).
  *      Never touches the managed range.
  */
 l4mm_status l4mm_buddy_free(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned order);

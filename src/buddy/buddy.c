@@ -113,8 +113,8 @@ static inline void rsum_off(struct l4mm_buddy *b, const struct l4mm_buddy_bm *m,
 }
 
 /* Mark node (k, t) as an allocated block: its children's pair 00 -> 11 at order k - 1 (free
- * bits unchanged), or its A0 bit for k = 0. */
-static inline void mark_set(struct l4mm_buddy *b, unsigned k, uint64_t t)
+ * bits unchanged), or its A0 bit for k = 0. Counters are the caller's. */
+static inline void mark_write(struct l4mm_buddy *b, unsigned k, uint64_t t)
 {
     const struct l4mm_buddy_bm *m = &b->bm[k == 0 ? (unsigned)L4MM_BUDDY_A0 : k - 1u];
     uint64_t i = (k == 0 ? t : t << 1) - m->lb;
@@ -124,6 +124,12 @@ static inline void mark_set(struct l4mm_buddy *b, unsigned k, uint64_t t)
     b->sig += bits * bd_key(w);
     if (m->nl && (k == 0 ? old : bd_markbits(old, 0)) == 0)
         rsum_on(b, m, i >> 6);
+}
+
+/* Mark (k, t) and count it. */
+static inline void mark_set(struct l4mm_buddy *b, unsigned k, uint64_t t)
+{
+    mark_write(b, k, t);
     b->alloc_units += bd_bit(k);
     b->alloc_blocks++;
 }
@@ -195,10 +201,21 @@ static void write_pending(struct l4mm_buddy *b, uint64_t orders)
 
 static inline void chain_clear(struct l4mm_buddy *b)
 {
+    b->ch_g = 0;
     b->ch_t = 0;
     b->ch_m = 0;
     b->ch_k = 0;
     b->ch_j = 0;
+}
+
+/* Make a ghost split an ordinary pending split: clear the free bit of (ch_j, T) and mark
+ * (ch_k, ch_t) allocated; the counters already count both. O(L). */
+BD_COLD static void deghost(struct l4mm_buddy *b)
+{
+    unsigned k = b->ch_k, j = b->ch_j;
+    b->sig -= bd_ghost_sig(b) + fbit_clr(b, j, b->ch_t >> (j - k));
+    b->ch_g = 0;
+    mark_write(b, k, b->ch_t);
 }
 
 /* Write the whole chain out; afterwards no split is pending. */
@@ -206,6 +223,8 @@ static void materialize(struct l4mm_buddy *b)
 {
     if (!b->ch_j)
         return;
+    if (b->ch_g)
+        deghost(b);
     write_pending(b, b->ch_m);
     chain_clear(b);
 }
@@ -222,6 +241,41 @@ static void split_lazy(struct l4mm_buddy *b, unsigned j, unsigned k, uint64_t t)
     b->ch_m = bd_bit(j) - bd_bit(k);
     b->ch_k = k;
     b->ch_j = j;
+}
+
+/* Allocate (k, t) out of the written free block (j, t >> (j - k)), j > k, with no chain
+ * pending, as a ghost split: only the struct changes (counters as after the split, the
+ * chain with a full mask, ch_g). O(1). */
+static inline void split_ghost(struct l4mm_buddy *b, unsigned j, unsigned k, uint64_t t)
+{
+    if (--b->nblk[j] == 0)
+        b->nonempty &= ~bd_bit(j);
+    b->free_units -= bd_bit(k);
+    b->alloc_units += bd_bit(k);
+    b->alloc_blocks++;
+    b->ch_t = t;
+    b->ch_m = bd_bit(j) - bd_bit(k);
+    b->ch_k = k;
+    b->ch_j = j;
+    b->ch_g = 1;
+    b->sig += bd_ghost_sig(b);
+}
+
+/* Undo the ghost split (its block is freed): the struct returns to its state before. O(1). */
+static inline void unghost(struct l4mm_buddy *b)
+{
+    unsigned j = b->ch_j, k = b->ch_k;
+    b->sig -= bd_ghost_sig(b);
+    b->nblk[j]++;
+    b->nonempty |= bd_bit(j);
+    b->free_units += bd_bit(k);
+    b->alloc_units -= bd_bit(k);
+    b->alloc_blocks--;
+    b->ch_t = 0;
+    b->ch_m = 0;
+    b->ch_k = 0;
+    b->ch_j = 0;
+    b->ch_g = 0;
 }
 
 /* Allocate (k, u) from the pending block of order c >= k (u: its first order-k node): the
@@ -324,21 +378,28 @@ l4mm_status l4mm_buddy_alloc(struct l4mm_buddy *b, unsigned order, l4mm_addr_t *
     if (L4MM_UNLIKELY(!mask))
         return L4MM_ENOMEM;
     c = bd_ctz(mask);
+    /* (first_free(c) in the condition is for c < ch_j: it cannot meet a ghost split's block) */
     if (((b->ch_m >> c) & 1u) && (!((b->nonempty >> c) & 1u) || (((b->ch_t >> (c - b->ch_k)) ^ 1u) -
                                                                  bd_lb(b, c)) < first_free(b, c))) {
         /* best fit is the pending block of order c */
+        if (L4MM_UNLIKELY(b->ch_g))
+            deghost(b);
         t = ((b->ch_t >> (c - b->ch_k)) ^ 1u) << (c - order);
         take_pending(b, c, order, t);
     } else {
+        if (L4MM_UNLIKELY(b->ch_g))
+            deghost(b); /* first_free(c) must not meet its block */
         i = first_free(b, c);
         if (L4MM_UNLIKELY(i == BD_NONE))
             return L4MM_ENOMEM; /* only with damaged metadata; check() reports it */
         q = bd_lb(b, c) + i;
         t = q << (c - order);
-        if (c - order >= BD_LAZY_MIN && !b->ch_j)
-            split_lazy(b, c, order, t);
-        else
-            split(b, c, order, t); /* a written block: outside the pending one */
+        if (c - order >= BD_LAZY_MIN && !b->ch_j) {
+            split_ghost(b, c, order, t); /* struct only: no metadata word written */
+            *out = (t << order) << b->unit_shift;
+            return L4MM_OK;
+        }
+        split(b, c, order, t); /* a written block: outside the pending one */
     }
     mark_set(b, order, t);
     *out = (t << order) << b->unit_shift;
@@ -351,8 +412,14 @@ l4mm_status l4mm_buddy_free(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned ord
     unsigned j;
     if (L4MM_UNLIKELY(!bd_live(b) || !block_node(b, addr, order, &t)))
         return L4MM_EINVAL;
-    if (order == 0 ? !bd_test(b, L4MM_BUDDY_A0, t) : !bd_isalloc(b, order, t))
+    if (L4MM_UNLIKELY(order == 0 ? !bd_test(b, L4MM_BUDDY_A0, t) : !bd_isalloc(b, order, t))) {
+        /* no mark: a ghost split's block (the only allocated block without one) or ENOENT */
+        if (b->ch_g && t == b->ch_t && order == b->ch_k) {
+            unghost(b); /* the split never reached the metadata */
+            return L4MM_OK;
+        }
         return L4MM_ENOENT;
+    }
     mark_clr(b, order, t);
     j = b->ch_j;
     if (j) {
@@ -367,6 +434,8 @@ l4mm_status l4mm_buddy_free(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned ord
          * outside meet (J, T) at most as a non-free buddy. */
         if (order < j && (t >> (j - order)) == (b->ch_t >> (j - b->ch_k)))
             materialize(b);
+        else if (L4MM_UNLIKELY(b->ch_g))
+            deghost(b); /* its block's free bit must not take part in a merge */
     }
     merge_in(b, order, t);
     return L4MM_OK;

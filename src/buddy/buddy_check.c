@@ -52,6 +52,9 @@ l4mm_status l4mm_buddy_check_quick(const struct l4mm_buddy *b)
                   ((b->ch_t >> (b->ch_j - b->ch_k)) << b->ch_j) < b->xb ||
                   ((b->ch_t >> (b->ch_j - b->ch_k)) << b->ch_j) + (bd_bit(b->ch_j) - 1u) > b->xl)
         return L4MM_ECORRUPT;
+    /* ghost split: 0 or 1, only on a chain with a full mask */
+    if (b->ch_g > 1u || (b->ch_g && (b->ch_j == 0 || b->ch_m != bd_bit(b->ch_j) - bd_bit(b->ch_k))))
+        return L4MM_ECORRUPT;
     fu = b->ch_m; /* the pending blocks: one of each order in the mask */
     for (unsigned k = 0; k < 64u; k++) {
         if (b->nblk[k] == 0)
@@ -134,6 +137,11 @@ static int parse(const struct l4mm_buddy *b, uint64_t qt, struct tally *ty)
         int leafnode = 1;
         if (!meets) {
             /* no bits may exist here; the bit count catches any */
+        } else if (bd_ghost_blk(b, k, q)) { /* allocated, its mark not yet written */
+            if (!inr)
+                return 0;
+            ty->alloc_units += bd_bit(k);
+            ty->alloc_blocks++;
         } else if (bd_isfree_v(b, k, q)) {
             if (!inr)
                 return 0;
@@ -187,8 +195,13 @@ l4mm_status l4mm_buddy_check(const struct l4mm_buddy *b)
         for (uint64_t i = m->leaf; i < (uint64_t)m->leaf + m->nw; i++)
             sig += bd_mix(i, b->meta[i]);
     }
-    if (sig != b->sig)
+    if (sig + bd_ghost_sig(b) != b->sig)
         return L4MM_ECORRUPT;
+    if (b->ch_g) { /* the ghost split's block still has its free bit; the walk skips it */
+        if (!bd_test(b, b->ch_j, b->ch_t >> (b->ch_j - b->ch_k)))
+            return L4MM_ECORRUPT;
+        total--;
+    }
     for (unsigned k = 0; k <= b->top + 1u; k++) {
         unsigned id = k <= b->top ? k : (unsigned)L4MM_BUDDY_A0;
         uint64_t nbits, c;

@@ -37,6 +37,15 @@
 #define BD_LAZY_MIN 2u /* splits over at least this many orders are left pending */
 #endif
 
+/* Rare paths kept out of line so they do not crowd the fast paths' registers. */
+#if defined(__GNUC__) || defined(__clang__)
+#define BD_COLD     __attribute__((noinline, cold))
+#define BD_NOINLINE __attribute__((noinline))
+#else
+#define BD_COLD
+#define BD_NOINLINE
+#endif
+
 /* Count trailing zeros of x != 0; avoids libgcc calls (__ctzdi2) on 32-bit and riscv64. */
 static inline unsigned bd_ctz(uint64_t x)
 {
@@ -156,10 +165,32 @@ static inline int bd_test(const struct l4mm_buddy *b, unsigned k, uint64_t q)
     return (int)((b->meta[b->bm[k].leaf + (i >> 6)] >> (i & 63u)) & 1u);
 }
 
-/* Node (k, q) is a free block. */
+/* Ghost split (ch_g = 1): the chain's block (ch_j, T) still has its written free bit (it is
+ * not free) and the allocated block (ch_k, ch_t) has no mark (it is allocated); the mask
+ * is full. Node (k, q) is that block T. */
+static inline int bd_ghost_top(const struct l4mm_buddy *b, unsigned k, uint64_t q)
+{
+    return b->ch_g && k == b->ch_j && q == (b->ch_t >> (b->ch_j - b->ch_k));
+}
+
+/* Node (k, q) is the ghost split's allocated (unmarked) block. */
+static inline int bd_ghost_blk(const struct l4mm_buddy *b, unsigned k, uint64_t q)
+{
+    return b->ch_g && k == b->ch_k && q == b->ch_t;
+}
+
+/* The ghost split's term in b->sig (0 without one), so every bit of ch_t is covered by
+ * check's signature comparison: a flip moves the term by an odd multiple of a power of two.
+ * (ch_k, ch_j and ch_m are pinned by the canonical form: a full mask from ch_k to ch_j.) */
+static inline uint64_t bd_ghost_sig(const struct l4mm_buddy *b)
+{
+    return b->ch_g ? b->ch_t * 0xd6e8feb86659fd93ull : 0;
+}
+
+/* Node (k, q) is a free block (written, and not the ghost split's block). */
 static inline int bd_isfree(const struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
-    return bd_test(b, k, q) && (k == b->top || !bd_test(b, k, q ^ 1u));
+    return bd_test(b, k, q) && (k == b->top || !bd_test(b, k, q ^ 1u)) && !bd_ghost_top(b, k, q);
 }
 
 /* Node (k, q), k >= 1, is an allocated block (both children bits set at k - 1). */

@@ -150,6 +150,7 @@ l4mm_status l4mm_buddy_init(struct l4mm_buddy *b, void *meta, size_t meta_size, 
     b->ch_m = 0;
     b->ch_k = 0;
     b->ch_j = 0;
+    b->ch_g = 0;
     for (unsigned k = 0; k < 64u; k++)
         b->nblk[k] = 0;
     for (unsigned k = 0; k < 65u; k++) {

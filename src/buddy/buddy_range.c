@@ -154,6 +154,8 @@ static int top_all(const struct l4mm_buddy *b, uint64_t q, uint64_t n)
 {
     unsigned k = b->top;
     uint64_t i = q - bd_lb(b, k), e = i + n;
+    if (b->ch_g && b->ch_j == k && (b->ch_t >> (k - b->ch_k)) - q < n)
+        return 0; /* the ghost split's block: its bit is written, but it is split */
     while (i < e) {
         uint64_t lo = i & 63u;
         uint64_t cnt = e - i < 64u - lo ? e - i : 64u - lo;
@@ -213,6 +215,11 @@ static int find_in(const struct l4mm_buddy *b, unsigned k, uint64_t ulo, uint64_
             r = lb + i;
             if (r > (uhi >> c))
                 break;
+            if (L4MM_UNLIKELY(bd_ghost_top(b, c, r))) { /* written, but split: skip it */
+                i = next_set(b, c, 0, i + 1u);
+                tries--;
+                continue;
+            }
             if (fits(r, c, k, ulo, uhi, sp)) {
                 *cp = c;
                 return 1;
@@ -361,7 +368,8 @@ l4mm_status l4mm_buddy_unit_state(const struct l4mm_buddy *b, l4mm_addr_t addr, 
     x = addr >> b->unit_shift;
     if (x < b->xb || x > b->xl)
         return L4MM_EINVAL;
-    if (bd_test(b, L4MM_BUDDY_A0, x)) {
+    if (bd_test(b, L4MM_BUDDY_A0, x) ||
+        (b->ch_g && (x >> b->ch_k) == b->ch_t)) { /* A0, or the ghost split's block */
         *state = 2;
         return L4MM_OK;
     }
