@@ -3,8 +3,9 @@
  * against a per-unit reference model after every operation.
  *
  * Input: byte 0 = geometry (unit shift, base kind), byte 1 = max_order, byte 2 = unit count;
- * then 4-byte records: op, order, arg1, arg2. Aborts on any disagreement, on a failing
- * l4mm_buddy_check(), or when an error changes the state.
+ * then 4-byte records: op, order, arg1, arg2. A free whose arg2 has bit 2 set and bit 0
+ * clear frees the last block allocated (alloc-free-alloc ping-pong); allocs must be best fit.
+ * Aborts on any disagreement, on a failing l4mm_buddy_check(), or when an error changes the state.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,6 +65,29 @@ static int exists(unsigned k, uint64_t lo, uint64_t hi)
     return 0;
 }
 
+/* Best fit for order k: the lowest of the canonical free blocks of the smallest order >= k. */
+static uint64_t best_fit(unsigned k)
+{
+    uint64_t best = UINT64_MAX;
+    int bo = 64;
+    for (uint64_t i = 0; i < md.n;) {
+        int c = -1;
+        while ((unsigned)(c + 1) <= md.mo && c + 1 < 40 &&
+               free_block_at(md.xb + i, (unsigned)(c + 1)))
+            c++;
+        if (c < 0) {
+            i++;
+            continue;
+        }
+        if (c >= (int)k && c < bo) {
+            bo = c;
+            best = md.xb + i;
+        }
+        i += (uint64_t)1 << c;
+    }
+    return best;
+}
+
 static void compare(const struct l4mm_buddy *b)
 {
     struct l4mm_buddy_stats s;
@@ -112,6 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const unsigned shifts[4] = { 0, 12, 3, 21 };
     struct l4mm_buddy b, sb;
     uint64_t *meta, *sm;
+    uint64_t last = UINT64_MAX; /* unit of the last block allocated */
     size_t msz;
     if (size < 3)
         return 0;
@@ -156,16 +181,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 set_to(x, cnt, op == 0 ? FREE : RES);
             break;
         case 2: /* alloc */
+            x = k <= md.mo ? best_fit(k) : UINT64_MAX;
             got = l4mm_buddy_alloc(&b, k, &out);
             want = k > md.mo                             ? L4MM_EINVAL
                    : exists(k, md.xb, md.xb + md.n - 1u) ? L4MM_OK
                                                          : L4MM_ENOMEM;
             REQUIRE(got == want);
             if (got == L4MM_OK) {
-                x = out >> md.us;
+                REQUIRE(out >> md.us == x); /* best fit */
                 REQUIRE((x << md.us) == out && free_block_at(x, k));
                 set_to(x, (uint64_t)1 << k, ALLOC);
                 md.head[x - md.xb] = (unsigned char)(k + 1u);
+                last = x;
             }
             break;
         case 3: { /* alloc_in [addr, hi_addr), addresses may wrap: compare as addresses */
@@ -182,6 +209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 REQUIRE(x + ((uint64_t)1 << k) <= hi);
                 set_to(x, (uint64_t)1 << k, ALLOC);
                 md.head[x - md.xb] = (unsigned char)(k + 1u);
+                last = x;
             }
             break;
         }
@@ -194,10 +222,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (got == L4MM_OK) {
                 set_to(x, (uint64_t)1 << k, ALLOC);
                 md.head[x - md.xb] = (unsigned char)(k + 1u);
+                last = x;
             }
             break;
-        default:            /* free */
-            if (cnt & 1u) { /* steer to a live block's head, keep the fuzzed order */
+        default: /* free */
+            if ((cnt & 5u) == 4u && last != UINT64_MAX && md.head[last - md.xb]) {
+                /* the last block allocated, with its order: alloc-free-alloc ping-pong */
+                x = last;
+                addr = x << md.us;
+                k = md.head[x - md.xb] - 1u;
+            } else if (cnt & 1u) { /* steer to a live block's head, keep the fuzzed order */
                 for (uint64_t i = 0; i < md.n; i++)
                     if (md.head[(i + cnt) % md.n]) {
                         x = md.xb + (i + cnt) % md.n;

@@ -227,10 +227,36 @@ static void test_buddy_check_detects_damage_while_a_split_is_pending(void **s)
     fx_done(&f);
 }
 
-/* The first split from a clean state is a "ghost": the struct alone records it (the split
- * block keeps its free bit, the new block has no mark). Every query, every failing call and
- * check() must see the allocated block all the same; every metadata and struct bit is still
- * covered, also when a second free top block could stand in for the split one. */
+/* Flip every bit of the instance struct, one at a time: check() must report each. */
+static void every_struct_bit_is_checked(struct fx *f)
+{
+    unsigned char *p = (unsigned char *)&f->b;
+    for (size_t i = 0; i < sizeof f->b; i++) {
+        for (unsigned bit = 0; bit < 8; bit++) {
+            p[i] ^= (unsigned char)(1u << bit);
+            assert_int_equal(l4mm_buddy_check(&f->b), L4MM_ECORRUPT);
+            p[i] ^= (unsigned char)(1u << bit);
+        }
+    }
+    assert_int_equal(l4mm_buddy_check(&f->b), L4MM_OK);
+}
+
+/* The struct equals ref except for the ghost split's memo fields. */
+static void same_but_memo(const struct l4mm_buddy *b, const struct l4mm_buddy *ref)
+{
+    struct l4mm_buddy c = *b;
+    c.gh_s = ref->gh_s;
+    c.gh_j = ref->gh_j;
+    c.gh_a = ref->gh_a;
+    assert_memory_equal(&c, ref, sizeof c);
+}
+
+/* An order-0 alloc that starts a split with none pending is a "ghost": the struct's gh_*
+ * fields alone record it (the split block keeps its free bit, the new block has no mark,
+ * counters are unchanged). Every query, every failing call and check() must see the
+ * allocated block all the same; every metadata and struct bit is still covered, also when a
+ * second free top block could stand in for the split one, and also for the memo the ghost's
+ * free leaves behind. */
 static void test_buddy_ghost_split_is_seen_by_every_query_and_check(void **s)
 {
     struct fx f;
@@ -238,7 +264,6 @@ static void test_buddy_ghost_split_is_seen_by_every_query_and_check(void **s)
     l4mm_addr_t a, a2;
     uint64_t *after_add, *snap;
     struct l4mm_buddy_stats st;
-    unsigned char *p;
     int state;
     (void)s;
     fx_init(&f, 0, 512 * PG, 12, 8); /* two free top blocks: units 0..255 and 256..511 */
@@ -292,19 +317,20 @@ static void test_buddy_ghost_split_is_seen_by_every_query_and_check(void **s)
             f.meta[w] ^= (uint64_t)1 << bit;
         }
     }
-    p = (unsigned char *)&f.b;
-    for (size_t i = 0; i < sizeof f.b; i++) {
-        for (unsigned bit = 0; bit < 8; bit++) {
-            p[i] ^= (unsigned char)(1u << bit);
-            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
-            p[i] ^= (unsigned char)(1u << bit);
-        }
-    }
-    /* the free that undoes it restores metadata and struct exactly */
+    every_struct_bit_is_checked(&f);
+    /* the free that undoes it restores metadata and struct exactly, but for the memo */
     assert_int_equal(l4mm_buddy_free(&f.b, a, 0), L4MM_OK);
     assert_memory_equal(f.meta, after_add, f.msz);
-    assert_memory_equal(&f.b, &b_add, sizeof f.b);
+    same_but_memo(&f.b, &b_add);
+    every_struct_bit_is_checked(&f);                            /* now with the memo */
     assert_int_equal(l4mm_buddy_free(&f.b, a, 0), L4MM_ENOENT); /* double free */
+    assert_memory_equal(f.meta, after_add, f.msz);
+    /* the memo serves the same block again, writing nothing */
+    assert_int_equal(l4mm_buddy_alloc(&f.b, 0, &a), L4MM_OK);
+    assert_int_equal(a, 0);
+    assert_memory_equal(f.meta, after_add, f.msz);
+    assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
+    assert_int_equal(l4mm_buddy_free(&f.b, a, 0), L4MM_OK);
     /* any other operation writes it out first: alloc_in from a pending buddy */
     assert_int_equal(l4mm_buddy_alloc(&f.b, 0, &a), L4MM_OK);
     assert_int_equal(l4mm_buddy_alloc_in(&f.b, 0, 0, 2 * PG, &a2), L4MM_OK);
@@ -313,8 +339,8 @@ static void test_buddy_ghost_split_is_seen_by_every_query_and_check(void **s)
     assert_int_equal(l4mm_buddy_free(&f.b, a, 0), L4MM_OK);
     assert_int_equal(l4mm_buddy_free(&f.b, a2, 0), L4MM_OK);
     assert_memory_equal(f.meta, after_add, f.msz);
-    /* take of the other top block while a ghost split is pending, then free and add back */
-    assert_int_equal(l4mm_buddy_alloc(&f.b, 3, &a), L4MM_OK);
+    /* take of the other top block while a ghost split is live, then free and add back */
+    assert_int_equal(l4mm_buddy_alloc(&f.b, 0, &a), L4MM_OK);
     assert_int_equal(a, 0);
     assert_int_equal(l4mm_buddy_take(&f.b, 256 * PG, 256 * PG), L4MM_OK);
     assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
@@ -323,7 +349,7 @@ static void test_buddy_ghost_split_is_seen_by_every_query_and_check(void **s)
     assert_int_equal(l4mm_buddy_alloc(&f.b, 8, &a2), L4MM_ENOMEM);
     assert_memory_equal(f.meta, snap, f.msz);
     assert_memory_equal(&f.b, &b_snap, sizeof f.b);
-    assert_int_equal(l4mm_buddy_free(&f.b, a, 3), L4MM_OK);
+    assert_int_equal(l4mm_buddy_free(&f.b, a, 0), L4MM_OK);
     assert_int_equal(l4mm_buddy_add(&f.b, 256 * PG, 256 * PG), L4MM_OK);
     assert_memory_equal(f.meta, after_add, f.msz);
     free(snap);

@@ -64,6 +64,8 @@ static struct l4mm_buddy bd, snap_b;
 static uint64_t *meta, *snap_m;
 static size_t meta_sz;
 static unsigned long ops_done;
+static unsigned long memo_hits; /* order-0 allocs served by the memo (white-box count) */
+#define GH_MEMO 0x4d454d4fu     /* the memo state code of src/buddy/buddy_internal.h */
 
 /* ---- model --------------------------------------------------------------------------- */
 
@@ -140,6 +142,27 @@ static int m_exists(unsigned k, uint64_t lo, uint64_t hi)
             return 1;
     }
     return 0;
+}
+
+/* Best fit for order k: the lowest block among the canonical free blocks of the smallest
+ * order >= k (what the header promises); UINT64_MAX if none. */
+static uint64_t m_best_fit(unsigned k)
+{
+    uint64_t best = UINT64_MAX;
+    int bo = 64;
+    for (uint64_t i = 0; i < md.n;) {
+        int c = md.st[i] == FREE ? m_block_at(md.xb + i, md.mo) : -1;
+        if (c < 0) {
+            i++;
+            continue;
+        }
+        if (c >= (int)k && c < bo) {
+            bo = c;
+            best = md.xb + i;
+        }
+        i += (uint64_t)1 << c;
+    }
+    return best;
 }
 
 /* ---- comparison ---------------------------------------------------------------------- */
@@ -247,11 +270,13 @@ static void apply_alloc(uint64_t x, unsigned k)
     md.head[x - md.xb] = (signed char)(k + 1);
 }
 
-static void op_alloc(void)
+/* Alloc of order k; returns the unit allocated, or UINT64_MAX. */
+static uint64_t op_alloc_k(unsigned k)
 {
-    unsigned k = pick_order();
     l4mm_addr_t a = 0;
     l4mm_status s, want;
+    uint64_t best = k <= md.mo && k < 63 ? m_best_fit(k) : UINT64_MAX;
+    memo_hits += k == 0 && bd.gh_s == GH_MEMO;
     snapshot();
     s = l4mm_buddy_alloc(&bd, k, &a);
     if (k > md.mo)
@@ -261,7 +286,35 @@ static void op_alloc(void)
     expect(s, want);
     if (s == L4MM_OK) {
         assert_int_equal(a & (((uint64_t)1 << md.us) - 1u), 0);
+        assert_int_equal(a >> md.us, best); /* best fit: smallest block, lowest address */
         apply_alloc(a >> md.us, k);
+        return a >> md.us;
+    }
+    return UINT64_MAX;
+}
+
+static void op_alloc(void)
+{
+    (void)op_alloc_k(pick_order());
+}
+
+/* Order-0 ping-pong: alloc, free the same block, alloc again ... (the ghost split and its
+ * memo), each step checked like any op; sometimes the last block stays allocated. */
+static void op_ping_pong(void)
+{
+    unsigned rounds = 1 + (unsigned)rn(6);
+    for (unsigned r = 0; r < rounds; r++) {
+        uint64_t x = op_alloc_k(0);
+        compare();
+        ops_done++;
+        if (x == UINT64_MAX || (r + 1 == rounds && rn(2)))
+            return;
+        snapshot();
+        expect(l4mm_buddy_free(&bd, x << md.us, 0), L4MM_OK);
+        m_set(x, 1, FREE);
+        md.head[x - md.xb] = 0;
+        compare();
+        ops_done++;
     }
 }
 
@@ -394,7 +447,10 @@ static void drain_and_compare(void)
 
 static void episode(unsigned nops)
 {
-    uint64_t n = 1 + rn(rn(4) == 0 ? 16 : MAXU);
+    /* a third of the episodes: an aligned power-of-two range, all free at the start (big
+     * blocks, so ghost splits and their memo are common) */
+    int clean = rn(3) == 0;
+    uint64_t n = clean ? (uint64_t)16 << rn(5) : 1 + rn(rn(4) == 0 ? 16 : MAXU);
     unsigned us = rn(3) == 0 ? 0u : (rn(2) ? 12u : (unsigned)rn(20));
     unsigned mo = rn(6) == 0 ? 20u + (unsigned)rn(63 - 20 - us + 1) : (unsigned)rn(10);
     uint64_t xb, lim = UINT64_MAX >> us;
@@ -405,6 +461,8 @@ static void episode(unsigned nops)
     case 3: xb = lim - n - rn(3); break;                       /* near the top of 64 bits */
     default: xb = rn(1u << 20) * 64u; break;
     }
+    if (clean)
+        xb &= ~(n - 1u);
     if (mo + us > 63)
         mo = 63 - us;
     memset(&md, 0, sizeof md);
@@ -422,14 +480,23 @@ static void episode(unsigned nops)
                      L4MM_EINVAL);
     assert_int_equal(l4mm_buddy_init(&bd, meta, meta_sz, xb << us, n << us, us, mo), L4MM_OK);
     compare();
+    if (clean) {
+        assert_int_equal(l4mm_buddy_add(&bd, xb << us, n << us), L4MM_OK);
+        m_set(xb, n, FREE);
+        compare();
+    }
     for (unsigned i = 0; i < nops; i++) {
         unsigned r = (unsigned)rn(100);
-        if (r < 14)
+        if (clean && i < 40 && r < 50) /* early in a clean episode: mostly ping-pongs */
+            op_ping_pong();
+        else if (r < 14)
             op_range(0);
         else if (r < 24)
             op_range(1);
-        else if (r < 50)
+        else if (r < 42)
             op_alloc();
+        else if (r < 50)
+            op_ping_pong();
         else if (r < 58)
             op_alloc_in();
         else if (r < 68)
@@ -454,9 +521,10 @@ static void test_buddy_model_random_ops_match_reference(void **state)
     while (ops_done < target)
         episode(200 + (unsigned)rn(1800));
     assert_true(ops_done >= target);
-    print_message("%lu ops: OK %lu EINVAL %lu ENOMEM %lu ENOENT %lu EBUSY %lu\n", ops_done,
-                  outcome[L4MM_OK], outcome[L4MM_EINVAL], outcome[L4MM_ENOMEM],
-                  outcome[L4MM_ENOENT], outcome[L4MM_EBUSY]);
+    print_message("%lu ops: OK %lu EINVAL %lu ENOMEM %lu ENOENT %lu EBUSY %lu, memo %lu\n",
+                  ops_done, outcome[L4MM_OK], outcome[L4MM_EINVAL], outcome[L4MM_ENOMEM],
+                  outcome[L4MM_ENOENT], outcome[L4MM_EBUSY], memo_hits);
+    assert_true(memo_hits > target / 1000); /* the O(1) path must have been exercised */
     /* every outcome must have been exercised, or the test proves little */
     assert_true(outcome[L4MM_OK] > target / 4 && outcome[L4MM_EINVAL] > 0 &&
                 outcome[L4MM_ENOMEM] > 0 && outcome[L4MM_ENOENT] > 0 && outcome[L4MM_EBUSY] > 0);

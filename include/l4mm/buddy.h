@@ -21,10 +21,13 @@
  * orders may stay *pending* (the free buddies on its path counted but not yet written, see
  * the ch_* fields): freeing that block again, or allocating the next best-fit block out of
  * the pending ones, then costs O(L) instead of O(m * L); any operation that could meet a
- * pending block writes it out first. Right after such a split even the two metadata writes
- * of the allocation itself (the split block's free bit, the new block's mark) stay pending
- * (ch_g), so an alloc undone by its free writes no metadata word at all. The metadata is
- * canonical whenever no split is pending, in particular once everything is free again.
+ * pending block writes it out first. An order-0 allocation that would start such a split
+ * while none is pending is a *ghost split* (gh_* fields): it changes no metadata word and no
+ * counter, only the ghost state; its free changes that state back and keeps the result of the
+ * best-fit search as a memo, so the next order-0 allocation, if nothing else happened in
+ * between, is served in O(1) without a search (every other mutating call first writes the
+ * ghost out as a pending split and drops the memo). The metadata is canonical whenever no
+ * split is pending, in particular once everything is free again.
  *
  * Thread-safety: none inside; an instance must be serialised by the caller (one lock per
  * instance). Distinct instances share nothing. No function allocates, recurses or uses
@@ -68,6 +71,9 @@ struct l4mm_buddy {
     unsigned max_order;          /**< private: largest order the caller allows */
     unsigned top;                /**< private: effective max order (largest order that fits) */
     uint32_t magic;              /**< private: set by init */
+    uint32_t gh_s;               /**< private: ghost split state: 0, memo only, or live */
+    uint32_t gh_j;               /**< private: ghost split: order of the block split from */
+    l4mm_addr_t gh_a;            /**< private: ghost split: address of its order-0 block */
     uint64_t nonempty;           /**< private: bit k set iff a free block of order k exists */
     uint64_t free_units;         /**< private: number of free units */
     uint64_t alloc_units;        /**< private: number of allocated units */
@@ -78,7 +84,6 @@ struct l4mm_buddy {
     uint64_t ch_m;               /**< private: pending split: orders with a pending buddy */
     uint32_t ch_k;               /**< private: pending split: order of the path's lowest node */
     uint32_t ch_j;               /**< private: pending split: order split from; 0 = none */
-    uint64_t ch_g;               /**< private: pending split: 1 = not begun in the metadata */
     uint64_t nblk[64];           /**< private: free blocks per order */
     struct l4mm_buddy_bm bm[65]; /**< private: bitmap layout, per order and order-0 allocs */
 };
@@ -160,8 +165,10 @@ l4mm_status l4mm_buddy_take(struct l4mm_buddy *b, l4mm_addr_t addr, l4mm_addr_t 
  *         order > max_order; ::L4MM_ENOMEM if no free block of that order exists (only then).
  * @par Cost O(m * L): a search of L words, writing out a pending split (at most m orders,
  *      each at most L summary words), then the split: O(L) when it is left pending or
- *      served from pending blocks, O(1) (no metadata write) when it starts a pending split
- *      while none is pending, else O(m * L). Never touches the managed range.
+ *      served from pending blocks, O(1) (no metadata write, no counter) for an order-0
+ *      block that starts a split while none is pending (a ghost split), and O(1) without a
+ *      search when the previous mutating call freed such a block; else O(m * L). Never
+ *      touches the managed range.
  */
 l4mm_status l4mm_buddy_alloc(struct l4mm_buddy *b, unsigned order, l4mm_addr_t *out);
 
@@ -202,7 +209,7 @@ l4mm_status l4mm_buddy_alloc_at(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned
  *         allocated (double free, never allocated, wrong order, reserved or free range).
  * @par Cost O(m * L) (O(1) to validate, a merge over at most m orders, possibly after
  *      writing out a pending split); O(L) when it frees the block of the pending split,
- *      O(1) (no metadata write) when that split is still wholly unwritten (see ch_g).
+ *      O(1) (no metadata write) when it frees the block of a ghost split (see gh_s).
  *      Never touches the managed range.
  */
 l4mm_status l4mm_buddy_free(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned order);

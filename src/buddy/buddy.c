@@ -201,30 +201,21 @@ static void write_pending(struct l4mm_buddy *b, uint64_t orders)
 
 static inline void chain_clear(struct l4mm_buddy *b)
 {
-    b->ch_g = 0;
     b->ch_t = 0;
     b->ch_m = 0;
     b->ch_k = 0;
     b->ch_j = 0;
 }
 
-/* Make a ghost split an ordinary pending split: clear the free bit of (ch_j, T) and mark
- * (ch_k, ch_t) allocated; the counters already count both. O(L). */
-BD_COLD static void deghost(struct l4mm_buddy *b)
-{
-    unsigned k = b->ch_k, j = b->ch_j;
-    b->sig -= bd_ghost_sig(b) + fbit_clr(b, j, b->ch_t >> (j - k));
-    b->ch_g = 0;
-    mark_write(b, k, b->ch_t);
-}
+static void settle(struct l4mm_buddy *b);
 
-/* Write the whole chain out; afterwards no split is pending. */
+/* Settle a ghost split, then write the whole chain out; afterwards no split is pending. */
 static void materialize(struct l4mm_buddy *b)
 {
+    if (b->gh_s != BD_GH_NONE)
+        settle(b);
     if (!b->ch_j)
         return;
-    if (b->ch_g)
-        deghost(b);
     write_pending(b, b->ch_m);
     chain_clear(b);
 }
@@ -243,39 +234,22 @@ static void split_lazy(struct l4mm_buddy *b, unsigned j, unsigned k, uint64_t t)
     b->ch_j = j;
 }
 
-/* Allocate (k, t) out of the written free block (j, t >> (j - k)), j > k, with no chain
- * pending, as a ghost split: only the struct changes (counters as after the split, the
- * chain with a full mask, ch_g). O(1). */
-static inline void split_ghost(struct l4mm_buddy *b, unsigned j, unsigned k, uint64_t t)
+/* The ghost split (buddy_internal.h): write a live one out as the pending split it stands
+ * for (split_lazy and the mark, exactly what alloc would have written), and drop the memo.
+ * Every mutating call except the two O(1) ghost paths does this after its validation.
+ * O(L). */
+BD_COLD static void settle(struct l4mm_buddy *b)
 {
-    if (--b->nblk[j] == 0)
-        b->nonempty &= ~bd_bit(j);
-    b->free_units -= bd_bit(k);
-    b->alloc_units += bd_bit(k);
-    b->alloc_blocks++;
-    b->ch_t = t;
-    b->ch_m = bd_bit(j) - bd_bit(k);
-    b->ch_k = k;
-    b->ch_j = j;
-    b->ch_g = 1;
-    b->sig += bd_ghost_sig(b);
-}
-
-/* Undo the ghost split (its block is freed): the struct returns to its state before. O(1). */
-static inline void unghost(struct l4mm_buddy *b)
-{
-    unsigned j = b->ch_j, k = b->ch_k;
-    b->sig -= bd_ghost_sig(b);
-    b->nblk[j]++;
-    b->nonempty |= bd_bit(j);
-    b->free_units += bd_bit(k);
-    b->alloc_units -= bd_bit(k);
-    b->alloc_blocks--;
-    b->ch_t = 0;
-    b->ch_m = 0;
-    b->ch_k = 0;
-    b->ch_j = 0;
-    b->ch_g = 0;
+    uint32_t s = b->gh_s;
+    unsigned j = b->gh_j;
+    uint64_t t = b->gh_a >> b->unit_shift;
+    b->gh_s = BD_GH_NONE;
+    b->gh_j = 0;
+    b->gh_a = 0;
+    if (s == BD_GH_LIVE) {
+        split_lazy(b, j, 0, t);
+        mark_set(b, 0, t);
+    }
 }
 
 /* Allocate (k, u) from the pending block of order c >= k (u: its first order-k node): the
@@ -366,7 +340,8 @@ static inline int block_node(const struct l4mm_buddy *b, l4mm_addr_t addr, unsig
 
 /* ---- public API ---------------------------------------------------------------------------- */
 
-l4mm_status l4mm_buddy_alloc(struct l4mm_buddy *b, unsigned order, l4mm_addr_t *out)
+/* Everything but the memo path of alloc. */
+BD_NOINLINE static l4mm_status alloc_slow(struct l4mm_buddy *b, unsigned order, l4mm_addr_t *out)
 {
     uint64_t mask, i, q, t;
     unsigned c;
@@ -374,52 +349,78 @@ l4mm_status l4mm_buddy_alloc(struct l4mm_buddy *b, unsigned order, l4mm_addr_t *
         return L4MM_EINVAL;
     if (L4MM_UNLIKELY(order > b->top))
         return L4MM_ENOMEM;
-    mask = (b->nonempty | bd_chmask(b)) & (~(uint64_t)0 << order);
+    mask = b->nonempty | bd_chmask(b);
+    if (L4MM_UNLIKELY(b->gh_s != BD_GH_NONE)) {
+        if (b->gh_s == BD_GH_LIVE) {
+            /* ENOMEM as the overlay sees it, decided before anything is written: the block
+             * gh_j is not free, its buddies below gh_j are */
+            mask |= bd_bit(b->gh_j) - 1u;
+            if (b->nblk[b->gh_j & 63u] == 1u)
+                mask &= ~bd_bit(b->gh_j);
+        }
+        if (!(mask & (~(uint64_t)0 << order)))
+            return L4MM_ENOMEM;
+        settle(b);
+        mask = b->nonempty | bd_chmask(b);
+    }
+    mask &= ~(uint64_t)0 << order;
     if (L4MM_UNLIKELY(!mask))
         return L4MM_ENOMEM;
     c = bd_ctz(mask);
-    /* (first_free(c) in the condition is for c < ch_j: it cannot meet a ghost split's block) */
     if (((b->ch_m >> c) & 1u) && (!((b->nonempty >> c) & 1u) || (((b->ch_t >> (c - b->ch_k)) ^ 1u) -
                                                                  bd_lb(b, c)) < first_free(b, c))) {
         /* best fit is the pending block of order c */
-        if (L4MM_UNLIKELY(b->ch_g))
-            deghost(b);
         t = ((b->ch_t >> (c - b->ch_k)) ^ 1u) << (c - order);
         take_pending(b, c, order, t);
     } else {
-        if (L4MM_UNLIKELY(b->ch_g))
-            deghost(b); /* first_free(c) must not meet its block */
         i = first_free(b, c);
         if (L4MM_UNLIKELY(i == BD_NONE))
             return L4MM_ENOMEM; /* only with damaged metadata; check() reports it */
         q = bd_lb(b, c) + i;
         t = q << (c - order);
         if (c - order >= BD_LAZY_MIN && !b->ch_j) {
-            split_ghost(b, c, order, t); /* struct only: no metadata word written */
-            *out = (t << order) << b->unit_shift;
-            return L4MM_OK;
+            if (order == 0) { /* a ghost split: no metadata word, no counter written */
+                b->gh_j = c;
+                b->gh_a = t << b->unit_shift;
+                b->gh_s = BD_GH_LIVE;
+                *out = b->gh_a;
+                return L4MM_OK;
+            }
+            split_lazy(b, c, order, t);
+        } else {
+            split(b, c, order, t); /* a written block: outside the pending one */
         }
-        split(b, c, order, t); /* a written block: outside the pending one */
     }
     mark_set(b, order, t);
     *out = (t << order) << b->unit_shift;
     return L4MM_OK;
 }
 
-l4mm_status l4mm_buddy_free(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned order)
+l4mm_status l4mm_buddy_alloc(struct l4mm_buddy *b, unsigned order, l4mm_addr_t *out)
+{
+    /* the memo: the previous mutating call freed the ghost split's block, so the best fit
+     * is that block again; nothing else to check or write */
+    if (L4MM_LIKELY(b && out && order == 0 && b->gh_s == BD_GH_MEMO && b->magic == BD_MAGIC &&
+                    b->meta)) {
+        b->gh_s = BD_GH_LIVE;
+        *out = b->gh_a;
+        return L4MM_OK;
+    }
+    return alloc_slow(b, order, out);
+}
+
+/* Everything but the ghost path of free. */
+BD_NOINLINE static l4mm_status free_slow(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned order)
 {
     uint64_t t;
     unsigned j;
     if (L4MM_UNLIKELY(!bd_live(b) || !block_node(b, addr, order, &t)))
         return L4MM_EINVAL;
-    if (L4MM_UNLIKELY(order == 0 ? !bd_test(b, L4MM_BUDDY_A0, t) : !bd_isalloc(b, order, t))) {
-        /* no mark: a ghost split's block (the only allocated block without one) or ENOENT */
-        if (b->ch_g && t == b->ch_t && order == b->ch_k) {
-            unghost(b); /* the split never reached the metadata */
-            return L4MM_OK;
-        }
+    /* (the live ghost split's block has no mark, but its free never gets here) */
+    if (order == 0 ? !bd_test(b, L4MM_BUDDY_A0, t) : !bd_isalloc(b, order, t))
         return L4MM_ENOENT;
-    }
+    if (L4MM_UNLIKELY(b->gh_s != BD_GH_NONE))
+        settle(b);
     mark_clr(b, order, t);
     j = b->ch_j;
     if (j) {
@@ -434,11 +435,20 @@ l4mm_status l4mm_buddy_free(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned ord
          * outside meet (J, T) at most as a non-free buddy. */
         if (order < j && (t >> (j - order)) == (b->ch_t >> (j - b->ch_k)))
             materialize(b);
-        else if (L4MM_UNLIKELY(b->ch_g))
-            deghost(b); /* its block's free bit must not take part in a merge */
     }
     merge_in(b, order, t);
     return L4MM_OK;
+}
+
+l4mm_status l4mm_buddy_free(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned order)
+{
+    /* the live ghost split's block: undo it, keep the memo (exact address, order 0) */
+    if (L4MM_LIKELY(b && order == 0 && b->gh_s == BD_GH_LIVE && addr == b->gh_a &&
+                    b->magic == BD_MAGIC && b->meta)) {
+        b->gh_s = BD_GH_MEMO;
+        return L4MM_OK;
+    }
+    return free_slow(b, addr, order);
 }
 
 l4mm_status l4mm_buddy_alloc_at(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned order)
@@ -450,7 +460,7 @@ l4mm_status l4mm_buddy_alloc_at(struct l4mm_buddy *b, l4mm_addr_t addr, unsigned
     j = free_anc(b, order, t);
     if (j < 0)
         return L4MM_EBUSY;
-    materialize(b);
+    materialize(b); /* settles a ghost split too */
     split(b, (unsigned)j, order, t);
     mark_set(b, order, t);
     return L4MM_OK;
@@ -466,6 +476,17 @@ int l4mm_buddy_free_anc(const struct l4mm_buddy *b, unsigned k, uint64_t t)
 void l4mm_buddy_materialize(struct l4mm_buddy *b)
 {
     materialize(b);
+}
+
+void l4mm_buddy_settle(struct l4mm_buddy *b)
+{
+    if (b->gh_s != BD_GH_NONE)
+        settle(b);
+}
+
+uint64_t l4mm_buddy_first_free(const struct l4mm_buddy *b, unsigned k)
+{
+    return first_free(b, k);
 }
 
 void l4mm_buddy_split(struct l4mm_buddy *b, unsigned j, unsigned k, uint64_t t, int lazy)

@@ -19,16 +19,30 @@
 void l4mm_buddy_stats(const struct l4mm_buddy *b, struct l4mm_buddy_stats *out)
 {
     int live;
+    unsigned gj = 64u; /* order of a live ghost split's block; 64: none */
+    uint64_t g = 0, ne;
     if (!out)
         return;
     live = b && b->magic == BD_MAGIC;
-    out->free_units = live ? b->free_units : 0;
-    out->allocated_units = live ? b->alloc_units : 0;
+    if (live && b->gh_s == BD_GH_LIVE && b->gh_j < 64u) { /* the overlay: gj split */
+        g = 1;
+        gj = b->gh_j;
+    }
+    out->free_units = live ? b->free_units - g : 0;
+    out->allocated_units = live ? b->alloc_units + g : 0;
     out->reserved_units = live ? (b->xl - b->xb + 1u) - b->free_units - b->alloc_units : 0;
     for (unsigned k = 0; k < 64u; k++)
-        out->free_blocks[k] = live && k <= b->top ? b->nblk[k] + ((bd_chmask(b) >> k) & 1u) : 0;
-    out->largest_free_order =
-        live && (b->nonempty | bd_chmask(b)) ? (int)bd_log2(b->nonempty | bd_chmask(b)) : -1;
+        out->free_blocks[k] = live && k <= b->top
+                                  ? b->nblk[k] + ((bd_chmask(b) >> k) & 1u) +
+                                        (uint64_t)(g && k < gj) - (uint64_t)(g && k == gj)
+                                  : 0;
+    ne = live ? b->nonempty | bd_chmask(b) : 0;
+    if (g) {
+        ne |= bd_bit(gj) - 1u;
+        if (b->nblk[gj] == 1u)
+            ne &= ~bd_bit(gj);
+    }
+    out->largest_free_order = ne ? (int)bd_log2(ne) : -1;
 }
 
 l4mm_status l4mm_buddy_check_quick(const struct l4mm_buddy *b)
@@ -52,9 +66,20 @@ l4mm_status l4mm_buddy_check_quick(const struct l4mm_buddy *b)
                   ((b->ch_t >> (b->ch_j - b->ch_k)) << b->ch_j) < b->xb ||
                   ((b->ch_t >> (b->ch_j - b->ch_k)) << b->ch_j) + (bd_bit(b->ch_j) - 1u) > b->xl)
         return L4MM_ECORRUPT;
-    /* ghost split: 0 or 1, only on a chain with a full mask */
-    if (b->ch_g > 1u || (b->ch_g && (b->ch_j == 0 || b->ch_m != bd_bit(b->ch_j) - bd_bit(b->ch_k))))
-        return L4MM_ECORRUPT;
+    /* ghost split: none (fields 0), or no chain, gh_j the lowest order with a free block
+     * (at least BD_LAZY_MIN), gh_a the unit-aligned address of a gh_j-aligned unit whose
+     * order-gh_j block lies in the range (check() also compares it with the search) */
+    if (b->gh_s == BD_GH_NONE) {
+        if (b->gh_j != 0 || b->gh_a != 0)
+            return L4MM_ECORRUPT;
+    } else {
+        uint64_t t = b->gh_a >> b->unit_shift;
+        if ((b->gh_s != BD_GH_MEMO && b->gh_s != BD_GH_LIVE) || b->ch_j != 0 ||
+            b->gh_j < BD_LAZY_MIN || b->gh_j > b->top || b->nonempty == 0 ||
+            bd_ctz(b->nonempty) != b->gh_j || (t << b->unit_shift) != b->gh_a ||
+            (t & (bd_bit(b->gh_j) - 1u)) != 0 || t < b->xb || t + (bd_bit(b->gh_j) - 1u) > b->xl)
+            return L4MM_ECORRUPT;
+    }
     fu = b->ch_m; /* the pending blocks: one of each order in the mask */
     for (unsigned k = 0; k < 64u; k++) {
         if (b->nblk[k] == 0)
@@ -179,7 +204,8 @@ static int parse(const struct l4mm_buddy *b, uint64_t qt, struct tally *ty)
 l4mm_status l4mm_buddy_check(const struct l4mm_buddy *b)
 {
     struct tally ty;
-    uint64_t sig = 0, total = 0, ne = 0;
+    uint64_t sig = 0, total = 0, ne = 0, live;
+    unsigned gj;
     l4mm_status st = l4mm_buddy_check_quick(b);
     if (st != L4MM_OK)
         return st;
@@ -195,13 +221,10 @@ l4mm_status l4mm_buddy_check(const struct l4mm_buddy *b)
         for (uint64_t i = m->leaf; i < (uint64_t)m->leaf + m->nw; i++)
             sig += bd_mix(i, b->meta[i]);
     }
-    if (sig + bd_ghost_sig(b) != b->sig)
+    if (sig != b->sig)
         return L4MM_ECORRUPT;
-    if (b->ch_g) { /* the ghost split's block still has its free bit; the walk skips it */
-        if (!bd_test(b, b->ch_j, b->ch_t >> (b->ch_j - b->ch_k)))
-            return L4MM_ECORRUPT;
-        total--;
-    }
+    live = b->gh_s == BD_GH_LIVE;
+    gj = b->gh_j;
     for (unsigned k = 0; k <= b->top + 1u; k++) {
         unsigned id = k <= b->top ? k : (unsigned)L4MM_BUDDY_A0;
         uint64_t nbits, c;
@@ -216,6 +239,12 @@ l4mm_status l4mm_buddy_check(const struct l4mm_buddy *b)
             return L4MM_ECORRUPT;
         total += c;
     }
+    /* (summaries are sound now) the memo must be exactly what the search finds */
+    if (b->gh_s != BD_GH_NONE && l4mm_buddy_first_free(b, b->gh_j) !=
+                                     ((b->gh_a >> b->unit_shift) >> b->gh_j) - bd_lb(b, b->gh_j))
+        return L4MM_ECORRUPT;
+    if (live)
+        total--; /* the ghost's block: its free bit is written, the walk sees it split */
     ty.bits = ty.free_units = ty.alloc_units = ty.alloc_blocks = 0;
     for (unsigned k = 0; k < 64u; k++)
         ty.nblk[k] = 0;
@@ -226,14 +255,16 @@ l4mm_status l4mm_buddy_check(const struct l4mm_buddy *b)
             break;
     }
     for (unsigned k = 0; k < 64u; k++) {
-        uint64_t pend = (bd_chmask(b) >> k) & 1u;
-        if (ty.nblk[k] != b->nblk[k] + pend)
+        /* unwritten free blocks (chain, ghost buddies); the ghost's block is written */
+        uint64_t pend = ((bd_chmask(b) >> k) & 1u) + (live && k < gj), wr = live && k == gj;
+        if (ty.nblk[k] + wr != b->nblk[k] + pend)
             return L4MM_ECORRUPT;
-        if (ty.nblk[k] > pend)
+        if (ty.nblk[k] + wr > pend)
             ne |= bd_bit(k);
     }
-    if (ty.bits != total || ty.free_units != b->free_units || ty.alloc_units != b->alloc_units ||
-        ty.alloc_blocks != b->alloc_blocks || ne != b->nonempty)
+    if (ty.bits != total || ty.free_units + live != b->free_units ||
+        ty.alloc_units != b->alloc_units + live || ty.alloc_blocks != b->alloc_blocks + live ||
+        ne != b->nonempty)
         return L4MM_ECORRUPT;
     return L4MM_OK;
 }

@@ -165,29 +165,40 @@ static inline int bd_test(const struct l4mm_buddy *b, unsigned k, uint64_t q)
     return (int)((b->meta[b->bm[k].leaf + (i >> 6)] >> (i & 63u)) & 1u);
 }
 
-/* Ghost split (ch_g = 1): the chain's block (ch_j, T) still has its written free bit (it is
- * not free) and the allocated block (ch_k, ch_t) has no mark (it is allocated); the mask
- * is full. Node (k, q) is that block T. */
+/* Ghost split (see docs/buddy.md). gh_s is BD_GH_NONE, BD_GH_MEMO or BD_GH_LIVE; the three
+ * codes differ pairwise in many bits, so no single flipped bit turns one into another.
+ * With gh_s != 0, no chain is pending, gh_j (>= BD_LAZY_MIN) is the lowest order with a
+ * written free block, and t = gh_a >> unit_shift is the first unit of the first written
+ * free block T = t >> gh_j of that order: exactly what an order-0 alloc would split. MEMO:
+ * nothing more (the metadata and counters are those of T free). LIVE: in addition, unit t
+ * is allocated out of T, with the buddies on its path free - but metadata and counters
+ * still show T free: readers apply the overlay (T not free, its buddies free, t allocated;
+ * counters: free -1, allocated +1, one free block more per order below gh_j, one less at
+ * gh_j), every mutating call writes it out (settle) after its validation. */
+#define BD_GH_NONE 0u
+#define BD_GH_MEMO 0x4d454d4fu /* "MEMO" */
+#define BD_GH_LIVE 0x4c495645u /* "LIVE" */
+
+/* Node (k, q) is the block a live ghost split was taken from (its free bit written). */
 static inline int bd_ghost_top(const struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
-    return b->ch_g && k == b->ch_j && q == (b->ch_t >> (b->ch_j - b->ch_k));
+    return b->gh_s == BD_GH_LIVE && k == b->gh_j && q == (b->gh_a >> b->unit_shift) >> (k & 63u);
 }
 
-/* Node (k, q) is the ghost split's allocated (unmarked) block. */
+/* Node (k, q) is the live ghost split's allocated (unmarked) order-0 block. */
 static inline int bd_ghost_blk(const struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
-    return b->ch_g && k == b->ch_k && q == b->ch_t;
+    return b->gh_s == BD_GH_LIVE && k == 0 && q == b->gh_a >> b->unit_shift;
 }
 
-/* The ghost split's term in b->sig (0 without one), so every bit of ch_t is covered by
- * check's signature comparison: a flip moves the term by an odd multiple of a power of two.
- * (ch_k, ch_j and ch_m are pinned by the canonical form: a full mask from ch_k to ch_j.) */
-static inline uint64_t bd_ghost_sig(const struct l4mm_buddy *b)
+/* Node (k, q) is a free buddy on the live ghost split's path (no bit written). */
+static inline int bd_ghost_bud(const struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
-    return b->ch_g ? b->ch_t * 0xd6e8feb86659fd93ull : 0;
+    return b->gh_s == BD_GH_LIVE && k < b->gh_j &&
+           q == (((b->gh_a >> b->unit_shift) >> (k & 63u)) ^ 1u);
 }
 
-/* Node (k, q) is a free block (written, and not the ghost split's block). */
+/* Node (k, q) is a free block (written, and not the live ghost split's block). */
 static inline int bd_isfree(const struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
     return bd_test(b, k, q) && (k == b->top || !bd_test(b, k, q ^ 1u)) && !bd_ghost_top(b, k, q);
@@ -219,10 +230,10 @@ static inline int bd_chhas(const struct l4mm_buddy *b, unsigned k, uint64_t q)
     return ((b->ch_m >> (k & 63u)) & 1u) && k >= b->ch_k && q == ((b->ch_t >> (k - b->ch_k)) ^ 1u);
 }
 
-/* Node (k, q) is a free block, written or pending. */
+/* Node (k, q) is a free block, written or pending (of the chain or a live ghost split). */
 static inline int bd_isfree_v(const struct l4mm_buddy *b, unsigned k, uint64_t q)
 {
-    return bd_isfree(b, k, q) || bd_chhas(b, k, q);
+    return bd_isfree(b, k, q) || bd_chhas(b, k, q) || bd_ghost_bud(b, k, q);
 }
 
 /* An initialised instance. */
@@ -233,11 +244,15 @@ static inline int bd_live(const struct l4mm_buddy *b)
 
 /* Shared by buddy.c (defined there) and buddy_range.c; arguments already validated.
  * free_anc: order of the free block (written or pending) holding node (k, t), or -1;
- * materialize: write a pending split out; split: allocate (k, t) out of the written free
- * block (j, t >> (j - k)), left pending if lazy (needs no split pending); merge_in: make
- * node (k, q) free and merge; mark: record (k, t) as an allocated block. */
+ * materialize: settle a ghost split, then write a pending split out; split: allocate (k, t) out of
+ * the written free block (j, t >> (j - k)), left pending if lazy (needs no split pending);
+ * merge_in: make node (k, q) free and merge; mark: record (k, t) as an allocated block. */
 int l4mm_buddy_free_anc(const struct l4mm_buddy *b, unsigned k, uint64_t t);
 void l4mm_buddy_materialize(struct l4mm_buddy *b);
+/* settle: write a live ghost split out as a pending split and drop the memo (gh_s -> 0);
+ * first_free: index (from lb(k)) of the first written free block of order k, or BD_NONE. */
+void l4mm_buddy_settle(struct l4mm_buddy *b);
+uint64_t l4mm_buddy_first_free(const struct l4mm_buddy *b, unsigned k);
 void l4mm_buddy_split(struct l4mm_buddy *b, unsigned j, unsigned k, uint64_t t, int lazy);
 void l4mm_buddy_merge_in(struct l4mm_buddy *b, unsigned k, uint64_t q);
 void l4mm_buddy_mark(struct l4mm_buddy *b, unsigned k, uint64_t t);

@@ -150,7 +150,9 @@ l4mm_status l4mm_buddy_init(struct l4mm_buddy *b, void *meta, size_t meta_size, 
     b->ch_m = 0;
     b->ch_k = 0;
     b->ch_j = 0;
-    b->ch_g = 0;
+    b->gh_s = BD_GH_NONE;
+    b->gh_j = 0;
+    b->gh_a = 0;
     for (unsigned k = 0; k < 64u; k++)
         b->nblk[k] = 0;
     for (unsigned k = 0; k < 65u; k++) {

@@ -154,8 +154,8 @@ static int top_all(const struct l4mm_buddy *b, uint64_t q, uint64_t n)
 {
     unsigned k = b->top;
     uint64_t i = q - bd_lb(b, k), e = i + n;
-    if (b->ch_g && b->ch_j == k && (b->ch_t >> (k - b->ch_k)) - q < n)
-        return 0; /* the ghost split's block: its bit is written, but it is split */
+    if (b->gh_s == BD_GH_LIVE && b->gh_j == k && ((b->gh_a >> b->unit_shift) >> k) - q < n)
+        return 0; /* the live ghost split's block: its bit is written, but it is split */
     while (i < e) {
         uint64_t lo = i & 63u;
         uint64_t cnt = e - i < 64u - lo ? e - i : 64u - lo;
@@ -231,12 +231,14 @@ static int find_in(const struct l4mm_buddy *b, unsigned k, uint64_t ulo, uint64_
     return 0;
 }
 
-/* Does a pending block of the chain hold an aligned order-k block inside [ulo, uhi]? */
-static int chain_fits(const struct l4mm_buddy *b, unsigned k, uint64_t ulo, uint64_t uhi)
+/* Does a pending block of a path (node t at order pk, pending orders pm below pj: the chain,
+ * or a live ghost split) hold an aligned order-k block inside [ulo, uhi]? */
+static int path_fits(uint64_t t, unsigned pk, unsigned pj, uint64_t pm, unsigned k, uint64_t ulo,
+                     uint64_t uhi)
 {
     uint64_t s;
-    for (unsigned c = b->ch_k > k ? b->ch_k : k; c < b->ch_j; c++)
-        if (((b->ch_m >> c) & 1u) && fits((b->ch_t >> (c - b->ch_k)) ^ 1u, c, k, ulo, uhi, &s))
+    for (unsigned c = pk > k ? pk : k; c < pj; c++)
+        if (((pm >> c) & 1u) && fits((t >> (c - pk)) ^ 1u, c, k, ulo, uhi, &s))
             return 1;
     return 0;
 }
@@ -264,14 +266,18 @@ l4mm_status l4mm_buddy_alloc_in(struct l4mm_buddy *b, unsigned order, l4mm_addr_
     if (ulo > uhi)
         return L4MM_ENOMEM;
     if (!find_in(b, order, ulo, uhi, &c, &s)) {
-        if (!chain_fits(b, order, ulo, uhi))
+        if (!path_fits(b->ch_t, b->ch_k, b->ch_j, b->ch_m, order, ulo, uhi) &&
+            !(b->gh_s == BD_GH_LIVE &&
+              path_fits(b->gh_a >> us, 0, b->gh_j, bd_bit(b->gh_j) - 1u, order, ulo, uhi)))
             return L4MM_ENOMEM;
         l4mm_buddy_materialize(b);
         if (!find_in(b, order, ulo, uhi, &c, &s))
             return L4MM_ENOMEM; /* only with damaged metadata; check() reports it */
-    } else if (b->ch_j) {
+    } else if (b->ch_j || b->gh_s == BD_GH_LIVE) {
         l4mm_buddy_materialize(b); /* the search again: a pending block may fit better */
         (void)find_in(b, order, ulo, uhi, &c, &s);
+    } else {
+        l4mm_buddy_settle(b); /* drops the memo */
     }
     t = s >> order;
     if (c - order >= BD_LAZY_MIN)
@@ -338,12 +344,13 @@ l4mm_status l4mm_buddy_add(struct l4mm_buddy *b, l4mm_addr_t addr, l4mm_addr_t s
             (k < b->top && any_in(b, k, 1, (x >> k) & ~(uint64_t)1, e >> k)))
             return L4MM_EBUSY;
     }
+    /* (a live ghost split's block has its free bit written: found above) */
     if (b->ch_j) { /* the pending split's block holds an allocated block: not reserved */
         uint64_t lo = (b->ch_t >> (b->ch_j - b->ch_k)) << b->ch_j;
         if (!(lo + (bd_bit(b->ch_j) - 1u) < x || lo > e))
             return L4MM_EBUSY;
-        l4mm_buddy_materialize(b);
     }
+    l4mm_buddy_materialize(b);
     (void)walk(b, x, e, 1);
     return L4MM_OK;
 }
@@ -368,8 +375,7 @@ l4mm_status l4mm_buddy_unit_state(const struct l4mm_buddy *b, l4mm_addr_t addr, 
     x = addr >> b->unit_shift;
     if (x < b->xb || x > b->xl)
         return L4MM_EINVAL;
-    if (bd_test(b, L4MM_BUDDY_A0, x) ||
-        (b->ch_g && (x >> b->ch_k) == b->ch_t)) { /* A0, or the ghost split's block */
+    if (bd_test(b, L4MM_BUDDY_A0, x) || bd_ghost_blk(b, 0, x)) { /* A0, or a ghost's */
         *state = 2;
         return L4MM_OK;
     }
