@@ -482,6 +482,16 @@ static void test_mapdb_check_detects_corruption(void **state)
     e->db.nactive++;
     assert_int_equal(l4mm_mapdb_check(&e->db), L4MM_ECORRUPT);
     e->db.nactive--;
+    op.phase = 9; /* no such phase */
+    assert_int_equal(l4mm_mapdb_check(&e->db), L4MM_ECORRUPT);
+    op.phase = MDB_OP_START;
+    op.first = a; /* a pass cannot have begun before the first step */
+    assert_int_equal(l4mm_mapdb_check(&e->db), L4MM_ECORRUPT);
+    op.first = NULL;
+    op.pend = b; /* points at a node without the OPREF mark */
+    assert_int_equal(l4mm_mapdb_check(&e->db), L4MM_ECORRUPT);
+    op.pend = NULL;
+    assert_int_equal(l4mm_mapdb_check(&e->db), L4MM_OK);
     assert_int_equal(l4mm_mapdb_unmap_step(&e->db, &op, 100), L4MM_OK);
 }
 

@@ -127,6 +127,8 @@ static int m_lookup(const struct model *m, l4mm_space_id s, l4mm_addr_t va)
     return -1;
 }
 
+static unsigned pending(const struct model *m, int i);
+
 /* The kernel's side: fix the shadow page table. */
 static unsigned m_srights[MREFS]; /* shadow rights (kept apart from the reference's `hi`) */
 static unsigned m_stamp[MREFS];   /* call in which a mapping was last reported */
@@ -146,7 +148,8 @@ static void m_changed(void *ctx, l4mm_space_id space, l4mm_addr_t vaddr, unsigne
     int p = m->ref[i].parent;
     if (new_rights != 0) {
         m_srights[i] = new_rights;
-        MCHECK(p < 0 || (new_rights & ~m_srights[p]) == 0);
+        /* beyond the parent only what running operations over it still remove */
+        MCHECK(p < 0 || (new_rights & ~m_srights[p] & ~pending(m, i)) == 0);
         return;
     }
     m_srights[i] = 0;
@@ -235,14 +238,16 @@ static void ref_unmap(struct model *m, int t, unsigned rights, unsigned flags)
 static void verify(struct model *m)
 {
     MCHECK(l4mm_mapdb_check(&m->db) == L4MM_OK);
-    /* deleted mappings: absent from the shadow, allowed only if nothing is certain */
+    /* deleted mappings: absent from the shadow, allowed only if nothing is certain (judged
+     * with the operations as they ran: all checked before any target is dropped) */
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < MREFS; i++) {
             struct mref *r = &m->ref[i];
             if (!r->used || r->present)
                 continue;
-            MCHECK((r->hi & ~pending(m, i)) == 0);
-            if (pass == 1)
+            if (pass == 0)
+                MCHECK((r->hi & ~pending(m, i)) == 0);
+            else
                 ref_drop(m, i);
         }
     }
@@ -255,7 +260,7 @@ static void verify(struct model *m)
         MCHECK(r->parent < 0 || m->ref[r->parent].used);
         unsigned s = m_srights[i], lo = r->hi & ~pending(m, i);
         MCHECK(s != 0 && (s & ~r->hi) == 0 && (lo & ~s) == 0);
-        MCHECK(r->parent < 0 || (s & ~m_srights[r->parent]) == 0);
+        MCHECK(r->parent < 0 || (s & ~m_srights[r->parent] & ~pending(m, i)) == 0);
         struct l4mm_mapping_info inf;
         l4mm_mapdb_info(r->h, &inf);
         MCHECK(inf.space == r->space && inf.vaddr == r->vaddr && inf.paddr == r->paddr);
@@ -286,6 +291,33 @@ static int random_live(struct model *m)
         if (m->ref[i].used && k-- == 0)
             return i;
     return -1;
+}
+
+/* Often a running operation's target or a mapping below it: where the interleavings are
+ * (maps from the target behind the cursor, from nodes waiting for deletion, deletions of
+ * cursors and targets by other operations). */
+static int random_near_op(struct model *m)
+{
+    if (m_pick(m, 3) != 0)
+        return random_live(m);
+    unsigned k0 = m_pick(m, MOPS);
+    for (unsigned j = 0; j < MOPS; j++) {
+        const struct mop *o = &m->ops[(k0 + j) % MOPS];
+        if (!o->active || o->target < 0)
+            continue;
+        if (m_pick(m, 2) == 0)
+            return o->target;
+        unsigned n = 0;
+        for (int i = 0; i < MREFS; i++)
+            n += m->ref[i].used && is_ancestor(m, o->target, i);
+        if (n == 0)
+            return o->target;
+        unsigned k = m_pick(m, n);
+        for (int i = 0; i < MREFS; i++)
+            if (m->ref[i].used && is_ancestor(m, o->target, i) && k-- == 0)
+                return i;
+    }
+    return random_live(m);
 }
 
 static size_t live_count(const struct model *m)
@@ -383,7 +415,7 @@ static void op_root(struct model *m)
 
 static void op_map(struct model *m)
 {
-    int f = random_live(m), slot = ref_new(m);
+    int f = random_near_op(m), slot = ref_new(m);
     if (f < 0 || slot < 0)
         return;
     const struct mref *from = &m->ref[f];
@@ -425,7 +457,7 @@ static void op_map(struct model *m)
 
 static void op_grant(struct model *m)
 {
-    int g = random_live(m);
+    int g = random_near_op(m);
     if (g < 0)
         return;
     struct mref *r = &m->ref[g];
@@ -464,7 +496,7 @@ static void op_grant(struct model *m)
 
 static void op_unmap(struct model *m)
 {
-    int t = random_live(m);
+    int t = random_near_op(m);
     if (t < 0)
         return;
     unsigned rights = random_rights(m);

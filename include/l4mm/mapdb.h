@@ -125,10 +125,13 @@ struct l4mm_mapdb_op {
     struct l4mm_mapdb_op *next; /**< private: next registered operation */
     struct l4mm_mapdb_op *prev; /**< private: previous registered operation */
     l4mm_mapping *m;            /**< private: target; NULL once it is gone */
-    l4mm_mapping *cur;          /**< private: cursor (scan: last scanned; remove: last done) */
+    l4mm_mapping *cur;          /**< private: cursor: the next node to visit */
+    l4mm_mapping *pend;         /**< private: top of the run of nodes waiting for deletion */
+    l4mm_mapping *first;        /**< private: m's successor when the current pass began */
+    l4mm_mapping *stop;         /**< private: where the current pass ends (NULL: subtree end) */
     unsigned rights;            /**< private: rights removed */
     unsigned flags;             /**< private: L4MM_UNMAP_* */
-    unsigned phase;             /**< private: 1 scan, 2 remove, 3 finished */
+    unsigned phase;             /**< private: 1 not started, 2 walking, 3 finished */
     unsigned depth;             /**< private: depth of the target */
 };
 
@@ -205,7 +208,8 @@ l4mm_status l4mm_mapdb_map(struct l4mm_mapdb *db, l4mm_mapping *from, l4mm_addr_
  * @param rights requested rights, <= L4MM_RWX.
  * @param out receives the handle.
  * @return L4MM_OK: `changed` reported m's old holder's loss (new_rights 0) and, if rights
- *         were reduced, every reduction/deletion in m's subtree (as by unmap, children first);
+ *         were reduced, every reduction/deletion in m's subtree (as by unmap: reductions
+ *         top-down, deletions bottom-up) before that loss;
  *         L4MM_EINVAL: NULL argument, misaligned or unencodable to_vaddr, rights above RWX;
  *         L4MM_ENOENT: m is not a node of this database; L4MM_EPERM: rights & m.rights
  *         empty; L4MM_EBUSY: m is the target of a registered budgeted unmap. On error nothing
@@ -227,9 +231,11 @@ l4mm_status l4mm_mapdb_grant(struct l4mm_mapdb *db, l4mm_mapping *m, l4mm_space_
  * @param flags 0 or ::L4MM_UNMAP_SELF.
  * @return L4MM_OK; L4MM_EINVAL: NULL db or m, rights above RWX, unknown flags;
  *         L4MM_ENOENT: m is not a node of this database (nothing changes).
- * @par Cost unbounded: O(2 * size of m's subtree) node visits, one `changed` per mapping
- *      whose rights change, one node_free per deleted mapping, plus O(registered ops) for each
- *      deleted node an operation refers to. Never allocates.
+ * @par Cost unbounded: one forward pass over m's subtree: one visit per node, one deletion
+ *      step per deleted node + 1, one `changed` per mapping whose rights change,
+ *      one node_free per deleted mapping, plus O(registered ops) for each deleted node an
+ *      operation refers to. Reductions are made top-down, deletions bottom-up (each mapping
+ *      after all its descendants). Never allocates.
  * @par Thread-safety
  *      Not thread-safe: the caller serialises every call on one database.
  */
@@ -263,8 +269,12 @@ l4mm_status l4mm_mapdb_unmap_start(struct l4mm_mapdb *db, struct l4mm_mapdb_op *
  *         before the next step); L4MM_OK: finished (also when m was deleted meanwhile),
  *         op is unregistered and free; L4MM_EINVAL: NULL argument, budget 0, or op not
  *         registered with db (nothing changes).
- * @par Cost O(budget + registered ops). All steps together visit each node of m's subtree
- *      twice (once to find its end, once to update it), as the unbounded unmap does.
+ * @par Cost O(budget + registered ops). One unit of the budget is one node visited, one
+ *      node deleted or the end of a pass; each makes at most one `changed` report. All steps
+ *      together make the same single pass as the unbounded unmap, plus a pass over the
+ *      mappings created under m itself (without ::L4MM_UNMAP_SELF) after the walk passed m.
+ *      Between steps a mapping inside m's subtree may still hold rights (of those removed)
+ *      that its parent already lost; every other invariant holds.
  * @par Thread-safety
  *      Not thread-safe: the caller serialises every call on one database.
  */
@@ -298,15 +308,17 @@ void l4mm_mapdb_info(const l4mm_mapping *m, struct l4mm_mapping_info *out);
 
 /**
  * @brief Verifies every invariant of the database without trusting it: list links, depths
- *        (a root first, no depth jump), child rights and range inside the parent's, encodable
+ *        (a root first, no depth jump), child rights and range inside the parent's (rights
+ *        beyond the parent only below a registered operation's target and only those it
+ *        removes), encodable
  *        fields, roots in ascending and disjoint physical ranges, node count, registered operations
  * well formed.
  * @param db the instance.
  * @return L4MM_OK; L4MM_EINVAL: db NULL; L4MM_ECORRUPT: damage found. Never asserts;
  *         a link outside the range of node addresses ever handed out is reported, not
  *         followed.
- * @par Cost O(total nodes + registered ops); 1 KiB of stack (the path to the root). Never changes
- * anything.
+ * @par Cost O(total nodes + registered ops x nodes marked as referenced by an operation);
+ *      1.25 KiB of stack (the path to the root). Never changes anything.
  * @par Thread-safety
  *      Not thread-safe: the caller serialises every call on one database.
  */

@@ -39,12 +39,31 @@ static bool fields_ok(const l4mm_mapping *x)
     return true;
 }
 
-static bool child_ok(const l4mm_mapping *c, const l4mm_mapping *p)
+/* `allow`: rights c may hold beyond its parent (removed top-down by a running operation). */
+static bool child_ok(const l4mm_mapping *c, const l4mm_mapping *p, unsigned allow)
 {
-    if ((mdb_rights(c) & ~mdb_rights(p)) != 0 || mdb_order(c) > mdb_order(p))
+    if ((mdb_rights(c) & ~mdb_rights(p) & ~allow) != 0 || mdb_order(c) > mdb_order(p))
         return false;
     l4mm_addr_t cp = mdb_paddr(c), pp = mdb_paddr(p);
     return cp >= pp && last_byte(cp, mdb_order(c)) <= last_byte(pp, mdb_order(p));
+}
+
+/* Rights that registered operations on x remove (descendants of x may still hold them while
+ * x's parents lost them). Bounded by nactive, so a damaged list cannot make it loop. */
+static unsigned removing_at(const struct l4mm_mapdb *db, const l4mm_mapping *x)
+{
+    unsigned r = 0;
+    size_t k = 0;
+    for (const struct l4mm_mapdb_op *o = db->active; o && k < db->nactive; o = o->next, k++)
+        if (o->m == x && o->phase != MDB_OP_DONE)
+            r |= o->rights;
+    return r & L4MM_RWX;
+}
+
+/* An optional node pointer of an operation: NULL, or a node marked OPREF. */
+static bool ref_ok(const struct l4mm_mapdb *db, const l4mm_mapping *n)
+{
+    return !n || (node_ok(db, n) && (n->meta & MDB_OPREF));
 }
 
 static l4mm_status check_ops(const struct l4mm_mapdb *db)
@@ -53,14 +72,17 @@ static l4mm_status check_ops(const struct l4mm_mapdb *db)
     const struct l4mm_mapdb_op *prev = NULL;
     for (const struct l4mm_mapdb_op *o = db->active; o; o = o->next) {
         if (++k > db->nactive || o->prev != prev || o->rights > L4MM_RWX ||
-            (o->flags & ~(unsigned)L4MM_UNMAP_SELF) != 0 || o->phase < MDB_OP_SCAN ||
+            (o->flags & ~(unsigned)L4MM_UNMAP_SELF) != 0 || o->phase < MDB_OP_START ||
             o->phase > MDB_OP_DONE)
             return L4MM_ECORRUPT;
         if (o->phase != MDB_OP_DONE) {
             if (!o->m || !node_ok(db, o->m) || !(o->m->meta & MDB_OPREF) ||
                 o->depth != mdb_depth(o->m))
                 return L4MM_ECORRUPT;
-            if (!o->cur || !node_ok(db, o->cur) || !(o->cur->meta & MDB_OPREF))
+            if (!o->cur || !ref_ok(db, o->cur) || !ref_ok(db, o->pend) || !ref_ok(db, o->first) ||
+                !ref_ok(db, o->stop))
+                return L4MM_ECORRUPT;
+            if (o->phase == MDB_OP_START && (o->cur != o->m || o->pend || o->first || o->stop))
                 return L4MM_ECORRUPT;
         }
         prev = o;
@@ -81,6 +103,7 @@ l4mm_status l4mm_mapdb_check(const struct l4mm_mapdb *db)
         return L4MM_ECORRUPT; /* (more nodes than indices in [lo, hi] bounds the walk too) */
 
     uint32_t path[L4MM_MAPDB_MAX_DEPTH + 1u]; /* path[d]: the last node seen at depth d */
+    uint8_t extra[L4MM_MAPDB_MAX_DEPTH + 1u]; /* rights path[d]'s children may hold beyond it */
     size_t count = 0;
     unsigned prevd = 0;
     l4mm_addr_t root_last = 0; /* last byte of the previous root: roots ascend, disjoint */
@@ -94,8 +117,12 @@ l4mm_status l4mm_mapdb_check(const struct l4mm_mapdb *db)
         unsigned d = mdb_depth(x);
         if (d > prevd + 1u)
             return L4MM_ECORRUPT;
-        if (d > 0 && !child_ok(x, mdb_node(db, path[d - 1u])))
+        unsigned allow = d > 0 ? extra[d - 1u] : 0u;
+        if (d > 0 && !child_ok(x, mdb_node(db, path[d - 1u]), allow))
             return L4MM_ECORRUPT;
+        if (x->meta & MDB_OPREF)
+            allow |= removing_at(db, x);
+        extra[d] = (uint8_t)allow;
         if (d == 0) {
             if (x != db->head && mdb_paddr(x) <= root_last)
                 return L4MM_ECORRUPT;

@@ -22,7 +22,7 @@
  *                                                           / \
  *                                                          b   c
  *
- * OPREF marks a node some registered operation points at (as target or cursor); deleting
+ * OPREF marks a node some registered operation points at (target, cursor, ...); deleting
  * such a node walks the registered operations to fix them (see mapdb_unmap.c).
  */
 #ifndef L4MM_MAPDB_INTERNAL_H
@@ -46,8 +46,8 @@ struct l4mm_mapping {
 #define MDB_PPNHI_SHIFT  18u
 #define MDB_VPN_MASK     ((UINT64_C(1) << L4MM_MAPDB_VPN_BITS) - 1u)
 #define MDB_PPNLO_BITS   24u
-#define MDB_OP_SCAN      1u
-#define MDB_OP_REMOVE    2u
+#define MDB_OP_START     1u
+#define MDB_OP_WALK      2u
 #define MDB_OP_DONE      3u
 /* A hint only (a no-op where the compiler has nothing better); never a library call. */
 #define MDB_PREFETCH(p) __builtin_prefetch((p), 1)

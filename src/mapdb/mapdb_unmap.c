@@ -1,38 +1,45 @@
 /*
  * mapdb_unmap.c - recursive unmap, unbounded and budgeted, and the registry of operations.
  *
- * One engine serves both. It works on the preorder list in two phases:
+ * One engine serves both: ONE forward pass over the preorder list, from m to the end of m's
+ * subtree. cur is the next node to visit.
  *
- *   SCAN    walk forward from m to find the end of m's subtree. cur = the last node scanned.
- *   REMOVE  walk backward from the node after the subtree, towards m. cur = the last node
- *           done (or the node after the subtree); the next one to do is always cur->prev.
+ *   visit x:  new = rights & ~removed. new != 0: report and set it now (top-down: between
+ *             steps a child may still hold rights its parent lost, which the contract allows
+ *             inside a running operation's subtree for the rights it removes). new == 0: x
+ *             keeps its rights and becomes `pend`, the top of a run of nodes to delete; every
+ *             node of pend's subtree is deleted too (it is derived from a mapping that loses
+ *             everything), so the walk below pend only moves on.
+ *   flush:    after each move of the cursor, while the node right before cur belongs to pend's
+ *             subtree (pend itself, or deeper than pend) and is a leaf (not shallower than
+ *             cur), report it (old -> 0) and delete it. The nodes between pend and cur are
+ *             always the chain of cur's ancestors below pend, so deletion is bottom-up and
+ *             touches only nodes visited a moment ago (cache-hot): one cold miss per node.
  *
- *        m   a   b   c   d   e   |  f          preorder, m's subtree = m..e
- *        <----------- REMOVE ----+  (cur = f, then e, d, ... while they are kept)
+ *        m   a   b   c   d   e   |  f      preorder; m's subtree = m..e, f ends the pass
+ *        visit -->-->-->-->-->---+         each node once; pending leaves die behind cur
  *
- * Walking backward in preorder visits every node after all its descendants, so a node is
- * reduced or deleted only after its whole subtree was: a child never holds more than its
- * parent, not even between steps, and deletion is bottom-up.
- *
- * Why the cursors stay valid while other operations run between steps:
- *  - map inserts a child right after its parent. If the parent is not done yet (it is before
- *    cur) the child lands before cur and will be done; if the parent is done (cur or after)
- *    the child inherits the already reduced rights. During SCAN a child of a scanned node lands
- *    inside the range that REMOVE will cover.
- *  - a new root goes in front of the first root above its range (or of head); a REMOVE
- *    cursor sitting on that root is moved onto the new one, so cur->prev is unchanged.
- *  - deleting a node that an operation points at (marked OPREF) fixes that operation: a
- *    deleted target finishes it; a SCAN cursor moves back to its predecessor (scanned);
- *    a REMOVE cursor moves to its successor (so cur->prev is unchanged).
+ * The pass ends at the first node not deeper than m (or at `stop`, see below), where the
+ * flush has deleted everything pending. Why nothing is missed while other operations run
+ * between steps:
+ *  - map inserts a child right after its parent: after an unvisited parent it lands ahead of
+ *    cur (visited later); after a reduced parent it only gets reduced rights; after a node of
+ *    pend's subtree it lands inside that subtree, behind cur, and the flush deletes it.
+ *  - the exception is m itself without UNMAP_SELF: it keeps the removed rights, and its new
+ *    children land right after m, behind cur. `first` remembers m's successor when a pass
+ *    began; when the pass ends and m's successor is no longer `first`, the nodes from m's
+ *    successor up to `first` are new: another pass walks them (stop = the old first).
+ *  - a new root goes in front of the first root above its range (or of head); a cursor,
+ *    first or stop on that root means "the end of m's tree": it moves onto the new root.
+ *  - deleting a node an operation points at (marked OPREF) fixes that operation: a deleted
+ *    target finishes it; cur, first and stop move to the successor (the deleted node was a
+ *    leaf, so its successor is where the walk would go next); a deleted pend is forgotten
+ *    (its subtree went first).
  *  - grant rewrites a node in place: nothing moves.
+ * Budget: every visit, every deletion and the end of a pass is one unit, with at most one
+ * `changed` report each.
  */
 #include "mapdb/mapdb_internal.h"
-
-/* The working state of one operation (copied in and out of the caller's record). */
-struct run {
-    l4mm_mapping *m, *cur;
-    unsigned rights, flags, phase, depth;
-};
 
 static void set_ref(l4mm_mapping *n)
 {
@@ -40,28 +47,45 @@ static void set_ref(l4mm_mapping *n)
         n->meta |= MDB_OPREF;
 }
 
-/* Fixes every registered operation that points at x, which is being deleted. */
-static void fix_ops(struct l4mm_mapdb *db, const l4mm_mapping *x, l4mm_mapping *p, l4mm_mapping *nx)
+/* Fixes op if it points at x, which is being deleted (nx: its successor, NULL if none). */
+static void fix_op(struct l4mm_mapdb_op *op, const l4mm_mapping *x, l4mm_mapping *nx, bool mark)
 {
-    for (struct l4mm_mapdb_op *op = db->active; op; op = op->next) {
-        if (op->m == x) {
-            op->m = NULL;
-            op->cur = NULL;
-            op->phase = MDB_OP_DONE;
-        } else if (op->cur == x) {
-            op->cur = op->phase == MDB_OP_SCAN ? p : nx;
-            set_ref(op->cur);
-        }
+    if (op->phase == MDB_OP_DONE)
+        return;
+    if (op->m == x) {
+        op->m = NULL;
+        op->cur = NULL;
+        op->pend = NULL;
+        op->first = NULL;
+        op->stop = NULL;
+        op->phase = MDB_OP_DONE;
+        return;
+    }
+    if (op->pend == x)
+        op->pend = NULL;
+    if (op->cur == x) {
+        op->cur = nx;
+        if (mark)
+            set_ref(nx);
+    }
+    if (op->first == x) {
+        op->first = nx;
+        if (mark)
+            set_ref(nx);
+    }
+    if (op->stop == x) {
+        op->stop = nx;
+        if (mark)
+            set_ref(nx);
     }
 }
 
-/* Unlinks and frees x, which has no descendants left. */
-static void delete_node(struct l4mm_mapdb *db, l4mm_mapping *x)
+/* Unlinks and frees x, which has no descendants left; `self` is the running operation. */
+static void delete_node(struct l4mm_mapdb *db, l4mm_mapping *x, struct l4mm_mapdb_op *self)
 {
     l4mm_mapping *p = mdb_prev(db, x), *nx = mdb_next(db, x);
     if (nx == x) {
         db->head = NULL;
-        p = NULL;
         nx = NULL;
     } else {
         p->next = x->next;
@@ -69,67 +93,109 @@ static void delete_node(struct l4mm_mapdb *db, l4mm_mapping *x)
         if (db->head == x)
             db->head = nx; /* x was a root without descendants: nx is the next root */
     }
+    /* The running operation: its cursor is kept by run() and pend is cleared there, so only
+     * m, first and stop can be x (fixed here, marked at the end of the step). */
+    if (L4MM_UNLIKELY(x == self->m || x == self->first || x == self->stop))
+        fix_op(self, x, nx, false);
     if (x->meta & MDB_OPREF)
-        fix_ops(db, x, p, nx);
+        for (struct l4mm_mapdb_op *op = db->active; op; op = op->next)
+            if (op != self)
+                fix_op(op, x, nx, true);
     db->nodes--;
     db->ops.node_free(db->ops.ctx, x);
 }
 
-/* Runs r for at most `budget` node visits. Returns true when it is finished. */
-static bool run_steps(struct l4mm_mapdb *db, struct run *r, size_t budget)
+static void report(const struct l4mm_mapdb *db, const l4mm_mapping *x, unsigned old, unsigned nw)
 {
-    size_t visits = 0;
-    if (r->phase == MDB_OP_DONE || r->rights == 0 || !r->m)
+    if (db->ops.changed)
+        db->ops.changed(db->ops.ctx, x->space, mdb_vaddr(x), mdb_order(x), old, nw);
+}
+
+/* Runs o for at most `budget` units. Returns true when it is finished. */
+static bool run(struct l4mm_mapdb *db, struct l4mm_mapdb_op *o, size_t budget)
+{
+    size_t units = 0;
+    const unsigned rm = o->rights, dm = o->depth;
+    l4mm_mapping *m = o->m;
+    if (o->phase == MDB_OP_DONE || rm == 0 || !m)
         return true;
-    if (r->phase == MDB_OP_SCAN) {
-        l4mm_mapping *s = r->cur;
-        for (;;) {
-            if (visits == budget) {
-                r->cur = s;
-                return false;
+    if (o->phase == MDB_OP_START) {
+        if (o->flags & L4MM_UNMAP_SELF) {
+            units++; /* budget >= 1 */
+            unsigned old = mdb_rights(m), nw = old & ~rm;
+            if (nw == 0) {
+                o->pend = m;
+            } else if (nw != old) {
+                report(db, m, old, nw);
+                mdb_set_rights(m, nw);
             }
-            visits++;
-            l4mm_mapping *nx = mdb_next(db, s);
-            if (mdb_depth(nx) <= r->depth) { /* first node after the subtree (maybe m) */
-                r->phase = MDB_OP_REMOVE;
-                r->cur = nx;
-                break;
-            }
-            s = nx;
         }
+        o->cur = mdb_next(db, m);
+        o->first = o->cur;
+        o->stop = NULL;
+        o->phase = MDB_OP_WALK;
     }
-    l4mm_mapping *c = r->cur, *m = r->m;
-    const unsigned rm = r->rights;
-    const bool self = (r->flags & L4MM_UNMAP_SELF) != 0;
+    l4mm_mapping *c = o->cur;
     for (;;) {
-        l4mm_mapping *x = mdb_prev(db, c);
-        if (x == m && !self)
-            return true;
-        if (visits == budget) {
-            r->cur = c;
+        /* start loading the node after c now: the flush below overlaps with its miss */
+        MDB_PREFETCH(mdb_next(db, c));
+        /* flush: delete the leaves of pend's subtree right before c */
+        if (o->pend) {
+            const unsigned dc = mdb_depth(c);
+            for (;;) {
+                l4mm_mapping *x = mdb_prev(db, c), *p = o->pend;
+                unsigned dx = mdb_depth(x);
+                if (dx < dc || (x != p && dx <= mdb_depth(p)))
+                    break;
+                if (units == budget) {
+                    o->cur = c;
+                    return false;
+                }
+                units++;
+                report(db, x, mdb_rights(x), 0);
+                delete_node(db, x, o); /* c stays; c->prev is now x's predecessor */
+                if (x == m)
+                    return true; /* (fix_op finished o) */
+                if (x == p) {
+                    o->pend = NULL;
+                    break;
+                }
+            }
+        }
+        if (units == budget) {
+            o->cur = c;
             return false;
         }
-        visits++;
-        const bool last = x == m;
-        MDB_PREFETCH(mdb_prev(db, x)); /* the next x: overlap its miss with this one */
-        unsigned old = mdb_rights(x), nw = old & ~rm;
-        if (nw != old && db->ops.changed)
-            db->ops.changed(db->ops.ctx, x->space, mdb_vaddr(x), mdb_order(x), old, nw);
-        if (nw == 0) {
-            delete_node(db, x); /* c stays: c->prev is now x's predecessor */
-        } else {
-            mdb_set_rights(x, nw);
-            c = x;
+        units++;
+        if (c == o->stop || mdb_depth(c) <= dm) { /* the end of this pass */
+            l4mm_mapping *f = mdb_next(db, m);
+            if ((o->flags & L4MM_UNMAP_SELF) || f == o->first)
+                return true;
+            /* children mapped from m during the pass: walk [f, first) too */
+            o->stop = o->first;
+            o->first = f;
+            c = f;
+            continue;
         }
-        if (last)
-            return true;
+        l4mm_mapping *nc = mdb_next(db, c);
+        if (!o->pend) {
+            unsigned old = mdb_rights(c), nw = old & ~rm;
+            if (nw == 0) {
+                o->pend = c;
+            } else if (nw != old) {
+                report(db, c, old, nw);
+                mdb_set_rights(c, nw);
+            }
+        }
+        c = nc;
     }
 }
 
 void l4mm_mapdb_unmap_all(struct l4mm_mapdb *db, l4mm_mapping *m, unsigned rights, unsigned flags)
 {
-    struct run r = { m, m, rights, flags, MDB_OP_SCAN, mdb_depth(m) };
-    (void)run_steps(db, &r, SIZE_MAX);
+    struct l4mm_mapdb_op o = { NULL,       NULL,         m,           m, NULL, NULL, NULL, rights,
+                               flags & 1u, MDB_OP_START, mdb_depth(m) };
+    (void)run(db, &o, SIZE_MAX);
 }
 
 l4mm_status l4mm_mapdb_unmap(struct l4mm_mapdb *db, l4mm_mapping *m, unsigned rights,
@@ -167,8 +233,18 @@ void l4mm_mapdb_ops_root_inserted(struct l4mm_mapdb *db, l4mm_mapping *before, l
     if (!(before->meta & MDB_OPREF))
         return;
     for (struct l4mm_mapdb_op *o = db->active; o; o = o->next) {
-        if (o->phase == MDB_OP_REMOVE && o->cur == before) {
+        if (o->phase != MDB_OP_WALK)
+            continue; /* (a cursor still on its target is not an end of a tree) */
+        if (o->cur == before) {
             o->cur = n;
+            set_ref(n);
+        }
+        if (o->first == before) {
+            o->first = n;
+            set_ref(n);
+        }
+        if (o->stop == before) {
+            o->stop = n;
             set_ref(n);
         }
     }
@@ -182,9 +258,12 @@ l4mm_status l4mm_mapdb_unmap_start(struct l4mm_mapdb *db, struct l4mm_mapdb_op *
         return L4MM_EINVAL;
     op->m = m;
     op->cur = m;
+    op->pend = NULL;
+    op->first = NULL;
+    op->stop = NULL;
     op->rights = rights;
     op->flags = flags;
-    op->phase = MDB_OP_SCAN;
+    op->phase = MDB_OP_START;
     op->depth = mdb_depth(m);
     op->prev = NULL;
     op->next = db->active;
@@ -200,12 +279,18 @@ l4mm_status l4mm_mapdb_unmap_step(struct l4mm_mapdb *db, struct l4mm_mapdb_op *o
 {
     if (!db || !op || budget == 0 || !registered(db, op))
         return L4MM_EINVAL;
-    struct run r = { op->m, op->cur, op->rights, op->flags, op->phase, op->depth };
-    bool done = run_steps(db, &r, budget);
-    if (!done) {
-        op->cur = r.cur;
-        op->phase = r.phase;
-        set_ref(r.cur);
+    l4mm_mapping *c0 = op->cur, *p0 = op->pend, *f0 = op->first, *s0 = op->stop;
+    if (!run(db, op, budget)) {
+        /* mark what moved (the rest is marked already; marks are never cleared): an
+         * unchanged pointer may be far behind the walk, in a cold line */
+        if (op->cur != c0)
+            set_ref(op->cur);
+        if (op->pend != p0)
+            set_ref(op->pend);
+        if (op->first != f0)
+            set_ref(op->first);
+        if (op->stop != s0)
+            set_ref(op->stop);
         return L4MM_EAGAIN;
     }
     if (op->prev)
@@ -219,6 +304,9 @@ l4mm_status l4mm_mapdb_unmap_step(struct l4mm_mapdb *db, struct l4mm_mapdb_op *o
     op->prev = NULL;
     op->m = NULL;
     op->cur = NULL;
+    op->pend = NULL;
+    op->first = NULL;
+    op->stop = NULL;
     op->phase = MDB_OP_DONE;
     return L4MM_OK;
 }
