@@ -1,5 +1,6 @@
 /*
- * fuzz_mapdb.c - drives the mapdb model of tests/test_mapdb_model.c from fuzzer bytes.
+ * fuzz_mapdb.c - drives the mapdb model (tests/test_mapdb_model_ref.h and _ops.h) from the
+ * fuzzer's bytes.
  *
  * Every byte chooses an operation or an argument: roots, maps, grants, unmaps, budgeted
  * unmaps started and stepped with any budget, finds, node_alloc failures. After each
@@ -7,8 +8,8 @@
  * compared and l4mm_mapdb_check() must pass; at the end every operation is finished,
  * everything is unmapped and every node must have been freed. Any disagreement aborts.
  */
-#define MAPDB_MODEL_NO_MAIN
-#include "../tests/test_mapdb_model.c"
+
+#include "../tests/test_mapdb_model_ops.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
