@@ -5,7 +5,8 @@
  *   valgrind --tool=callgrind --collect-atstart=no --instr-atstart=yes \
  *       ./bench_kpool --callgrind   instructions: each loop is bracketed separately, run
  *                                   one at a time with --only=kpool|kpool-inline|kcache|
- *                                   kcache-inline|kcache-churn|empty ("empty": the bare
+ *                                   kcache-inline|kcache-churn|kpool-gen|kpool-gen-inline|
+ *                                   kcache-gen|kcache-gen-inline|empty ("empty": the bare
  *                                   loop, to subtract)
  *
  * What the instruction figures count (Ir / CG_ITERS):
@@ -16,6 +17,12 @@
  *    argument setup, calls and the result checks (`!= L4MM_OK` -> abort);
  *  - inline variants have no callee: their library share is the whole loop minus the
  *    empty loop (counter + branch) minus the reloads BENCH_KEEP forces.
+ *
+ * Two shapes of pair. The plain loops free the page/object the previous call handed out
+ * (the "hot" memo: no validation needed). The "-gen" loops allocate two and free the older
+ * first, then the other, so every free takes the general, fully validating path; each of
+ * their iterations is two pairs and runs CG_ITERS / 2 times, so Ir / CG_ITERS is still per
+ * pair.
  *
  * Steady state, as in a kernel: the pool sits between low and high, the cache has live
  * objects in a partial page, so neither hits a slow path. "kcache-churn" is the worst common
@@ -76,6 +83,35 @@ static void loop_kpool_inline(unsigned iters)
     }
 }
 
+/* Two pairs per iteration; neither free is of the most recently allocated page. */
+static void loop_kpool_gen(unsigned iters)
+{
+    for (unsigned i = 0; i < iters; i++) {
+        void *a, *b;
+        if (l4mm_kpool_alloc(&pool, L4MM_KP_NORMAL, &a) != L4MM_OK ||
+            l4mm_kpool_alloc(&pool, L4MM_KP_NORMAL, &b) != L4MM_OK)
+            abort();
+        BENCH_KEEP(a);
+        BENCH_KEEP(b);
+        if (l4mm_kpool_free(&pool, a) != L4MM_OK || l4mm_kpool_free(&pool, b) != L4MM_OK)
+            abort();
+    }
+}
+
+static void loop_kpool_gen_inline(unsigned iters)
+{
+    for (unsigned i = 0; i < iters; i++) {
+        void *a, *b;
+        if (l4mm_kpool_alloc_fast(&pool, L4MM_KP_NORMAL, &a) != L4MM_OK ||
+            l4mm_kpool_alloc_fast(&pool, L4MM_KP_NORMAL, &b) != L4MM_OK)
+            abort();
+        BENCH_KEEP(a);
+        BENCH_KEEP(b);
+        if (l4mm_kpool_free_fast(&pool, a) != L4MM_OK || l4mm_kpool_free_fast(&pool, b) != L4MM_OK)
+            abort();
+    }
+}
+
 static void loop_empty(unsigned iters)
 {
     for (unsigned i = 0; i < iters; i++) {
@@ -104,6 +140,34 @@ static void loop_kcache_inline(unsigned iters)
             abort();
         BENCH_KEEP(o);
         if (l4mm_kcache_free_fast(&cache, o) != L4MM_OK)
+            abort();
+    }
+}
+
+static void loop_kcache_gen(unsigned iters)
+{
+    for (unsigned i = 0; i < iters; i++) {
+        void *a, *b;
+        if (l4mm_kcache_alloc(&cache, &a) != L4MM_OK || l4mm_kcache_alloc(&cache, &b) != L4MM_OK)
+            abort();
+        BENCH_KEEP(a);
+        BENCH_KEEP(b);
+        if (l4mm_kcache_free(&cache, a) != L4MM_OK || l4mm_kcache_free(&cache, b) != L4MM_OK)
+            abort();
+    }
+}
+
+static void loop_kcache_gen_inline(unsigned iters)
+{
+    for (unsigned i = 0; i < iters; i++) {
+        void *a, *b;
+        if (l4mm_kcache_alloc_fast(&cache, &a) != L4MM_OK ||
+            l4mm_kcache_alloc_fast(&cache, &b) != L4MM_OK)
+            abort();
+        BENCH_KEEP(a);
+        BENCH_KEEP(b);
+        if (l4mm_kcache_free_fast(&cache, a) != L4MM_OK ||
+            l4mm_kcache_free_fast(&cache, b) != L4MM_OK)
             abort();
     }
 }
@@ -173,6 +237,30 @@ int main(int argc, char **argv)
             loop_kcache_inline(CG_ITERS);
             BENCH_CG_STOP();
             cache_live(false);
+        } else if (strcmp(only, "kpool-gen") == 0) {
+            loop_kpool_gen(16);
+            BENCH_CG_START();
+            loop_kpool_gen(CG_ITERS / 2);
+            BENCH_CG_STOP();
+        } else if (strcmp(only, "kpool-gen-inline") == 0) {
+            loop_kpool_gen_inline(16);
+            BENCH_CG_START();
+            loop_kpool_gen_inline(CG_ITERS / 2);
+            BENCH_CG_STOP();
+        } else if (strcmp(only, "kcache-gen") == 0) {
+            cache_live(true);
+            loop_kcache_gen(16);
+            BENCH_CG_START();
+            loop_kcache_gen(CG_ITERS / 2);
+            BENCH_CG_STOP();
+            cache_live(false);
+        } else if (strcmp(only, "kcache-gen-inline") == 0) {
+            cache_live(true);
+            loop_kcache_gen_inline(16);
+            BENCH_CG_START();
+            loop_kcache_gen_inline(CG_ITERS / 2);
+            BENCH_CG_STOP();
+            cache_live(false);
         } else if (strcmp(only, "kcache-churn") == 0) {
             loop_kcache(16);
             BENCH_CG_START();
@@ -183,9 +271,17 @@ int main(int argc, char **argv)
     } else {
         printf("kpool  alloc+free pair:         %6.2f ns\n", time_ns(loop_kpool, ITERS));
         printf("kpool  alloc+free pair, inline: %6.2f ns\n", time_ns(loop_kpool_inline, ITERS));
+        printf("kpool  general pair:            %6.2f ns\n",
+               time_ns(loop_kpool_gen, ITERS / 2) / 2);
+        printf("kpool  general pair, inline:    %6.2f ns\n",
+               time_ns(loop_kpool_gen_inline, ITERS / 2) / 2);
         cache_live(true);
         printf("kcache alloc+free pair:         %6.2f ns\n", time_ns(loop_kcache, ITERS));
         printf("kcache alloc+free pair, inline: %6.2f ns\n", time_ns(loop_kcache_inline, ITERS));
+        printf("kcache general pair:            %6.2f ns\n",
+               time_ns(loop_kcache_gen, ITERS / 2) / 2);
+        printf("kcache general pair, inline:    %6.2f ns\n",
+               time_ns(loop_kcache_gen_inline, ITERS / 2) / 2);
         cache_live(false);
         printf("kcache alloc+free pair (churn): %6.2f ns\n", time_ns(loop_kcache, ITERS));
     }
