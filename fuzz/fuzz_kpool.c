@@ -36,8 +36,6 @@ struct fz {
     uint8_t oom_mode; /* bit0: answer RETRY, bit1: give a pager page, bit2: probe re-entry */
     uint8_t want_mode;
     int use_chain;
-    size_t last_page; /* index of the page the last successful pool alloc returned */
-    void *last_obj;   /* the object the last successful cache alloc returned */
 };
 
 static struct fz F;
@@ -172,22 +170,17 @@ static void op_alloc(struct fz *f, uint8_t b)
     size_t k = index_of(f, pg);
     REQUIRE(f->own[k] == O_POOL);
     f->own[k] = O_KERNEL;
-    f->last_page = k;
     memset(pg, b, f->ps);
 }
 
 static void op_free(struct fz *f, uint8_t b)
 {
-    /* bit 7: start at the page the last alloc returned (the pool's hot memo, unless another
-     * call came between) */
-    size_t start = (b & 0x80) ? f->last_page : b;
     for (size_t j = 0; j < NP; j++) {
-        size_t k = (start + j) % NP;
+        size_t k = (b + j) % NP;
         if (f->own[k] != O_KERNEL)
             continue;
         REQUIRE(((b & 0x40) ? l4mm_kpool_free_fast(&f->p, page(f, k))
                             : l4mm_kpool_free(&f->p, page(f, k))) == L4MM_OK);
-        REQUIRE(f->p.hot == NULL);
         f->own[k] = O_POOL;
         /* immediately again: detectably a double free */
         REQUIRE(l4mm_kpool_free_fast(&f->p, page(f, k)) == L4MM_ENOENT);
@@ -236,14 +229,11 @@ static void op_cache(struct fz *f, uint8_t b)
         size_t k = index_of(f, (void *)((uintptr_t)o & ~(uintptr_t)(f->ps - 1)));
         REQUIRE(f->own[k] == O_POOL);
         f->objs[f->nobjs++] = o;
-        f->last_obj = o;
         return;
     }
     if (f->nobjs == 0)
         return;
     size_t j = b % f->nobjs;
-    if ((b & 0x80) && f->objs[f->nobjs - 1] == f->last_obj)
-        j = f->nobjs - 1; /* the last allocated object: its cache's hot memo */
     void *o = f->objs[j];
     l4mm_status s0 = (b & 8) ? l4mm_kcache_free_fast(&f->c[0], o) : l4mm_kcache_free(&f->c[0], o);
     if (s0 != L4MM_OK)

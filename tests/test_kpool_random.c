@@ -49,11 +49,9 @@ struct sim {
     size_t want_sync_give;
     size_t kills;
     void *last_freed;
-    void *last_obj;             /* the object the last successful kcache alloc returned */
-    size_t hot_frees, hot_objs; /* frees that hit the pool's / cache's hot memo */
-    size_t tcount[NTASKS];      /* pages held per task */
-    size_t held[NPAGES];        /* pages held by the kernel or a task, any order */
-    size_t hpos[NPAGES];        /* position of a held page in held[] */
+    size_t tcount[NTASKS]; /* pages held per task */
+    size_t held[NPAGES];   /* pages held by the kernel or a task, any order */
+    size_t hpos[NPAGES];   /* position of a held page in held[] */
     size_t nheld;
 };
 
@@ -271,8 +269,7 @@ static void op_alloc(struct sim *s)
     struct l4mm_oom_chain_stats c0, c1;
     l4mm_oom_chain_stats(&s->chain, &c0);
     void *pg = NULL;
-    l4mm_status st = rndn(s, 2) ? l4mm_kpool_alloc(&s->main, cls, &pg)
-                                : l4mm_kpool_alloc_fast(&s->main, cls, &pg);
+    l4mm_status st = l4mm_kpool_alloc(&s->main, cls, &pg);
     l4mm_oom_chain_stats(&s->chain, &c1);
     if (cls == L4MM_KP_CRITICAL && supply)
         assert_int_equal(st, L4MM_OK);
@@ -298,16 +295,10 @@ static void op_free(struct sim *s)
 {
     if (s->nheld == 0)
         return;
-    /* Half the time the most recently handed-out page (held[] appends): a hot free when
-     * no other pool call came between. */
-    size_t i = s->held[rndn(s, 2) ? s->nheld - 1 : rndn(s, s->nheld)];
+    size_t i = s->held[rndn(s, s->nheld)];
     void *pg = arena_page(&s->a, i);
     set_own(s, i, O_POOLED);
-    if (s->main.hot == pg)
-        s->hot_frees++;
-    assert_int_equal(
-        rndn(s, 2) ? l4mm_kpool_free(&s->main, pg) : l4mm_kpool_free_fast(&s->main, pg), L4MM_OK);
-    assert_null(s->main.hot);
+    assert_int_equal(l4mm_kpool_free(&s->main, pg), L4MM_OK);
     s->last_freed = pg;
 }
 
@@ -365,8 +356,7 @@ static void op_cache_alloc(struct sim *s)
     if (s->nobjs == MAXOBJS)
         return;
     void *o = NULL;
-    l4mm_status st =
-        rndn(s, 2) ? l4mm_kcache_alloc(&s->cache, &o) : l4mm_kcache_alloc_fast(&s->cache, &o);
+    l4mm_status st = l4mm_kcache_alloc(&s->cache, &o);
     if (st != L4MM_OK) {
         assert_int_equal(st, L4MM_ENOMEM);
         return;
@@ -378,7 +368,6 @@ static void op_cache_alloc(struct sim *s)
     s->objlive[i * SLOTS + slot] = 1;
     s->objcnt[i]++;
     s->objs[s->nobjs++] = o;
-    s->last_obj = o;
 }
 
 static void op_cache_free(struct sim *s)
@@ -386,17 +375,11 @@ static void op_cache_free(struct sim *s)
     if (s->nobjs == 0)
         return;
     size_t k = rndn(s, s->nobjs);
-    if (rndn(s, 2) && s->objs[s->nobjs - 1] == s->last_obj)
-        k = s->nobjs - 1; /* the last allocated: a hot free if nothing came between */
     void *o = s->objs[k];
     s->objs[k] = s->objs[--s->nobjs];
     size_t i = pidx(s, (void *)((uintptr_t)o & ~(uintptr_t)(PS - 1)));
     size_t slot = ((uintptr_t)o & (PS - 1)) / 8;
-    if (s->cache.hot == o)
-        s->hot_objs++;
-    assert_int_equal(
-        rndn(s, 2) ? l4mm_kcache_free(&s->cache, o) : l4mm_kcache_free_fast(&s->cache, o), L4MM_OK);
-    assert_null(s->cache.hot);
+    assert_int_equal(l4mm_kcache_free(&s->cache, o), L4MM_OK);
     /* a double free: ENOENT, or EINVAL when its page already went back to the pool */
     l4mm_status again = l4mm_kcache_free(&s->cache, o);
     assert_true(again == L4MM_ENOENT || again == L4MM_EINVAL);
@@ -501,12 +484,6 @@ static void run(uint64_t seed, size_t reserve, size_t low, size_t high, size_t o
     }
     assert_true(st.failures[L4MM_KP_NORMAL] + st.failures[L4MM_KP_DEFERRABLE] > 0);
     assert_true(s->kills > 0);
-#ifndef L4MM_HARDEN
-    /* the memo paths ran (no fast page allocation exists while n > high, so none at high 0) */
-    assert_true(s->hot_objs > 0);
-    assert_true(high == 0 || s->hot_frees > 0);
-#endif
-    printf("kpool random: hot frees: pages %zu, objects %zu\n", s->hot_frees, s->hot_objs);
     printf("kpool random: seed %016llx ops %zu: oom calls %zu, refill requests %zu "
            "(failed %zu), failures C/N/D %zu/%zu/%zu, kills %zu, excess %zu, lowest %zu\n",
            (unsigned long long)seed, ops, st.oom_calls, st.refill_requests, st.refills_failed,

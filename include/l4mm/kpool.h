@@ -28,13 +28,6 @@
  * the pool like a give); l4mm_kcache_alloc() that needs a new page gets L4MM_EBUSY.
  * l4mm_kpool_init() must never be called on a pool that is inside a hook.
  *
- * **Hot memo.** A pool and a cache each remember the page/object their last mutating call
- * handed out by the fast path. Freeing exactly that one next (the common "create, destroy
- * again" pattern) skips the validation, because it is known valid, and is an exact undo of
- * the allocation; every other free takes the validating path with unchanged results. The
- * memo never matches NULL, is cleared by every other mutating call, is verified by the
- * `check` functions and does not exist with `L4MM_HARDEN`.
- *
  * **Hardening.** Built with `L4MM_HARDEN` defined (CMake option `L4MM_HARDEN`), the pool tags
  * every free page (second word = a value derived from the page and pool addresses) and
  * refuses:
@@ -57,13 +50,6 @@
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-/** @brief Private: branch hint for the inline fast paths (`x` is usually true). */
-#if defined(__GNUC__) || defined(__clang__)
-#define L4MM_KPOOL_LIKELY(x) __builtin_expect(!!(x), 1)
-#else
-#define L4MM_KPOOL_LIKELY(x) (x)
 #endif
 
 /**
@@ -143,8 +129,6 @@ struct l4mm_kpool_stats {
 struct l4mm_kpool {
     void *head;       /**< private: first free page (its first word links the next) */
     size_t n;         /**< private: pages in the pool */
-    void *hot;        /**< private: the page the last mutating call handed out by the fast path,
-                           while no other mutating call followed (NULL: none) */
     size_t limit[3];  /**< private: per class, the fast path needs n > this (SIZE_MAX in a hook) */
     size_t free_mark; /**< private: a free/give with n at or above this takes the slow path */
     uintptr_t mask;   /**< private: page_size - 1 */
@@ -233,9 +217,7 @@ l4mm_status l4mm_kpool_refill_failed(struct l4mm_kpool *p);
  *         nothing");
  *         L4MM_ECORRUPT (L4MM_HARDEN only) iff the free list was overwritten (use after free);
  *         nothing changes.
- * @note Cost: O(1) plus at most L4MM_KPOOL_OOM_RETRIES `oom` calls and one `want_pages` call;
- *       about twenty instructions on the fast path (19 measured, x86-64 gcc -O3), which also
- *       remembers the page as the pool's hot memo (see l4mm_kpool_free()).
+ * @note Cost: O(1) plus at most L4MM_KPOOL_OOM_RETRIES `oom` calls and one `want_pages` call.
  * Thread-safety: caller serialises calls on the pool.
  */
 l4mm_status l4mm_kpool_alloc(struct l4mm_kpool *p, enum l4mm_kpool_class cls, void **page);
@@ -250,12 +232,7 @@ l4mm_status l4mm_kpool_alloc(struct l4mm_kpool *p, enum l4mm_kpool_class cls, vo
  *         L4MM_ENOENT iff detectably a double free or a foreign page (see the file comment
  *         for what is detected with and without L4MM_HARDEN). On error nothing changes.
  * @note Cost: O(1) plus an `excess_pages` call when n rises above high. Clears a reported
- *      pager failure. Never calls `want_pages` or `oom`. When `page` is the page the previous
- *      mutating call on this pool handed out by the fast path (the hot memo; never matches
- *      NULL), it is known valid and the free is an exact undo of that allocation: 16
- *      instructions measured (x86-64 gcc -O3), no validation. Otherwise the validating path
- *      (about 24 instructions when no watermark work is due). Every mutating call but a
- *      fast-path alloc clears the memo; refused calls keep it. Not with L4MM_HARDEN.
+ *      pager failure. Never calls `want_pages` or `oom`.
  *      Thread-safety: caller serialises calls on the pool.
  */
 l4mm_status l4mm_kpool_free(struct l4mm_kpool *p, void *page);
@@ -298,10 +275,8 @@ l4mm_status l4mm_kpool_check(const struct l4mm_kpool *p);
  * @param cls  the class of the allocation.
  * @param page out: the page (written only on success).
  * @return exactly what l4mm_kpool_alloc() returns for the same state and arguments.
- * @note Cost: O(1); about ten instructions when inlined with a constant class (10
- *       measured, x86-64 gcc -O3, including the store of the hot memo). Remembers the page
- *       (the hot memo) so that a free of it right after is an exact undo without
- *       validation; the fast path is unavailable while n > high or a pager failure stands.
+ * @note Cost: O(1); about ten instructions when inlined with a constant class (9
+ *       measured, x86-64 gcc -O3).
  *       Thread-safety: as l4mm_kpool_alloc().
  */
 static inline l4mm_status l4mm_kpool_alloc_fast(struct l4mm_kpool *p, enum l4mm_kpool_class cls,
@@ -310,11 +285,10 @@ static inline l4mm_status l4mm_kpool_alloc_fast(struct l4mm_kpool *p, enum l4mm_
 #ifndef L4MM_HARDEN
     if (p != NULL && page != NULL && (unsigned)cls <= (unsigned)L4MM_KP_DEFERRABLE) {
         size_t n = p->n;
-        if (L4MM_KPOOL_LIKELY(n > p->limit[cls])) {
+        if (n > p->limit[cls]) {
             void **w = (void **)p->head;
             p->head = *w;
             p->n = n - 1u;
-            p->hot = w;
             *page = w;
             return L4MM_OK;
         }
@@ -330,29 +304,18 @@ static inline l4mm_status l4mm_kpool_alloc_fast(struct l4mm_kpool *p, enum l4mm_
  * @param p    the pool.
  * @param page the page.
  * @return exactly what l4mm_kpool_free() returns for the same state and arguments.
- * @note Cost: O(1). Freeing the page the previous mutating call on the pool handed out by
- *       the fast path (the hot memo): about ten instructions when inlined (9 measured, x86-64
- *       gcc -O3; 19 for the alloc + free pair). Any other page: the validating path, about
- *       twenty (it also tests and clears the memo).
+ * @note Cost: O(1); about fifteen instructions when inlined (15 measured, x86-64 gcc -O3).
  *       Thread-safety: as l4mm_kpool_free().
  */
 static inline l4mm_status l4mm_kpool_free_fast(struct l4mm_kpool *p, void *page)
 {
 #ifndef L4MM_HARDEN
-    if (p != NULL && page != NULL) {
-        if (L4MM_KPOOL_LIKELY(page == p->hot)) {
-            /* the page the previous call handed out: known valid, no watermark work */
+    if (p != NULL && page != NULL && ((uintptr_t)page & p->mask) == 0u) {
+        size_t n = p->n;
+        if (n < p->free_mark && page != p->head) {
             *(void **)page = p->head;
             p->head = page;
-            p->n++;
-            p->hot = NULL;
-            return L4MM_OK;
-        }
-        if (((uintptr_t)page & p->mask) == 0u && p->n < p->free_mark && page != p->head) {
-            *(void **)page = p->head;
-            p->head = page;
-            p->n++;
-            p->hot = NULL;
+            p->n = n + 1u;
             return L4MM_OK;
         }
     }
@@ -500,17 +463,14 @@ struct l4mm_kcache_slab {
  */
 struct l4mm_kcache {
     struct l4mm_kcache_slab *cur; /**< private: slab allocations come from (`none`: no slab) */
-    void *hot;       /**< private: the object the last mutating call took from `cur` by the fast
-                          path, while no other mutating call followed (NULL: none) */
-    size_t hidx;     /**< private: hot's slot index in `cur` */
-    uintptr_t pmask; /**< private: page_size - 1 */
-    size_t hdr;      /**< private: header bytes at the start of each page */
-    uintptr_t inv;   /**< private: inverse of stride's odd part mod 2^bits */
-    unsigned shift;  /**< private: log2 of stride's power-of-two part */
-    size_t cap;      /**< private: objects per page */
-    uint32_t cap2;   /**< private: cap - 2 (wrapping): free's fast path needs used2 < cap2 */
-    uintptr_t key;   /**< private: slab tag key */
-    size_t stride;   /**< private: bytes between objects */
+    uintptr_t pmask;              /**< private: page_size - 1 */
+    size_t hdr;                   /**< private: header bytes at the start of each page */
+    uintptr_t inv;                /**< private: inverse of stride's odd part mod 2^bits */
+    unsigned shift;               /**< private: log2 of stride's power-of-two part */
+    size_t cap;                   /**< private: objects per page */
+    uint32_t cap2; /**< private: cap - 2 (wrapping): free's fast path needs used2 < cap2 */
+    uintptr_t key; /**< private: slab tag key */
+    size_t stride; /**< private: bytes between objects */
     struct l4mm_kcache_slab *partial; /**< private: other slabs with free and used objects */
     struct l4mm_kcache_slab *full;    /**< private: other slabs with every object in use */
     struct l4mm_kcache_slab *empty;   /**< private: the one kept empty slab besides cur, or NULL */
@@ -561,8 +521,7 @@ l4mm_status l4mm_kcache_init(struct l4mm_kcache *c, struct l4mm_kpool *p, size_t
  *         needed, the status of l4mm_kpool_alloc() (L4MM_ENOMEM, L4MM_EBUSY inside a
  *         hook, L4MM_ECORRUPT); with L4MM_HARDEN L4MM_ECORRUPT iff a slab's free list was
  *         overwritten. On error the cache is unchanged.
- * @note Cost: O(1) - about twenty instructions when the current slab has a free object
- *       (23 measured, x86-64 gcc -O3, including the hot memo: object and slot index);
+ * @note Cost: O(1) - about twenty instructions when the current slab has a free object;
  *       otherwise one l4mm_kpool_alloc() plus writing the new slab's link array (one
  *       16-bit store per object slot) when no held page has a free object.
  *       Thread-safety: caller serialises calls on the cache and its pool (one lock).
@@ -581,14 +540,9 @@ l4mm_status l4mm_kcache_alloc(struct l4mm_kcache *c, void **obj);
  *         L4MM_ENOENT iff the slot is not in use (double free, never handed out).
  *         On error nothing changes.
  * @note Cost: O(1) plus one page returned to the pool when a second page becomes empty.
- *      When `obj` is the object the previous mutating call on this cache took by the fast
- *      path (the hot memo; never matches NULL), it is known in use at a known slot of the
- *      current slab: 20 instructions measured (x86-64 gcc -O3), no validation, same result
- *      as the general path (including the empty-page hysteresis). Otherwise validation
- *      needs no division and no loop: a multiply and a rotate test the slot offset, the
- *      slab window and the page header's tag the ownership, the slot's link entry the use
- *      (about 38 instructions with the memo test). Every other mutating call on the cache
- *      clears the memo; refused calls keep it. Not with L4MM_HARDEN.
+ *      Validation needs no division and no loop: a multiply and a rotate test the slot
+ *      offset, the slab window and the page header's tag the ownership, the slot's link
+ *      entry the use.
  *      Allowed from the pool's hooks. Never calls l4mm_kpool_alloc().
  *      Thread-safety: caller serialises calls on the cache and its pool (one lock).
  */
@@ -601,9 +555,8 @@ l4mm_status l4mm_kcache_free(struct l4mm_kcache *c, void *obj);
  * @param c   the cache.
  * @param obj out: the object (written only on success).
  * @return exactly what l4mm_kcache_alloc() returns for the same state and arguments.
- * @note Cost: O(1); about sixteen instructions when inlined with a known cache (x86-64
- *       gcc -O3, with the hot memo's two stores; the alloc + hot free pair measures about
- *       32 in the benchmark loop).
+ * @note Cost: O(1); about fifteen instructions when inlined with a known cache (14
+ *       measured, x86-64 gcc -O3).
  *       Thread-safety: as l4mm_kcache_alloc().
  */
 static inline l4mm_status l4mm_kcache_alloc_fast(struct l4mm_kcache *c, void **obj)
@@ -617,10 +570,7 @@ static inline l4mm_status l4mm_kcache_alloc_fast(struct l4mm_kcache *c, void **o
             s->free = nx[idx];
             nx[idx] = (uint16_t)L4MM_KCACHE_SLOT_USED;
             s->used2++;
-            void *o = (char *)s + c->hdr + idx * c->stride;
-            c->hot = o;
-            c->hidx = idx;
-            *obj = o;
+            *obj = (char *)s + c->hdr + idx * c->stride;
             return L4MM_OK;
         }
     }
@@ -635,28 +585,12 @@ static inline l4mm_status l4mm_kcache_alloc_fast(struct l4mm_kcache *c, void **o
  * @param c   the cache.
  * @param obj the object.
  * @return exactly what l4mm_kcache_free() returns for the same state and arguments.
- * @note Cost: O(1); freeing the hot memo (the object just allocated): about sixteen
- *       instructions when inlined with a known cache (the pair about 32 in the benchmark
- *       loop, x86-64 gcc -O3); any other object about 34 (estimates from whole-loop counts).
+ * @note Cost: O(1); about 31 instructions when inlined with a known cache (x86-64 gcc
+ *       -O3).
  *       Thread-safety: as l4mm_kcache_free().
  */
 static inline l4mm_status l4mm_kcache_free_fast(struct l4mm_kcache *c, void *obj)
 {
-#ifndef L4MM_HARDEN
-    if (c != NULL && obj == c->hot && obj != NULL) {
-        /* the object the previous call took from cur: known in use, no validation */
-        struct l4mm_kcache_slab *s = c->cur;
-        if (L4MM_KPOOL_LIKELY(s->used2 != 0xffffffffu)) { /* cur does not become empty */
-            uint16_t *nx = (uint16_t *)(void *)(s + 1);
-            size_t idx = c->hidx;
-            nx[idx] = s->free;
-            s->free = (uint16_t)idx;
-            s->used2--;
-            c->hot = NULL;
-            return L4MM_OK;
-        }
-    }
-#endif
     if (c != NULL) {
         const unsigned bits = (unsigned)(sizeof(uintptr_t) * 8u);
         uintptr_t a = (uintptr_t)obj, in = a & c->pmask;
@@ -671,7 +605,6 @@ static inline l4mm_status l4mm_kcache_free_fast(struct l4mm_kcache *c, void *obj
                 nx[idx] = s->free;
                 s->free = (uint16_t)idx;
                 s->used2--;
-                c->hot = NULL;
                 return L4MM_OK;
             }
         }

@@ -99,7 +99,6 @@ static inline uint32_t kc_inuse(const kc_slab *s)
 }
 
 #define KC_USED2_EMPTY ((uint32_t)0xfffffffeu) /* used2 of a slab with no object in use */
-#define KC_USED2_ONE   ((uint32_t)0xffffffffu) /* used2 of a slab with one object in use */
 
 static bool kc_is_none(const struct l4mm_kcache *c, const kc_slab *s)
 {
@@ -179,8 +178,6 @@ l4mm_status l4mm_kcache_init(struct l4mm_kcache *c, struct l4mm_kpool *p, size_t
     c->span = 0;
     kc_none_init(c);
     c->cur = &c->none;
-    c->hot = NULL;
-    c->hidx = 0;
     return L4MM_OK;
 }
 
@@ -238,7 +235,6 @@ static inline void *kc_take(struct l4mm_kcache *c, kc_slab *s, size_t idx)
  * or a new page; on failure nothing changes. */
 static KP_NOINLINE l4mm_status kc_alloc_slow(struct l4mm_kcache *c, void **obj)
 {
-    c->hot = NULL; /* cur changes (or nothing does: then hot was NULL already) */
     kc_slab *s = c->partial;
     if (s != NULL) {
         kc_unlink(&c->partial, s);
@@ -274,14 +270,8 @@ l4mm_status l4mm_kcache_alloc(struct l4mm_kcache *c, void **obj)
     size_t nxt = kc_nx(s)[idx];
     if (nxt != KC_NIL && nxt >= c->cap)
         return L4MM_ECORRUPT;
-    *obj = kc_take(c, s, idx);
-    c->hot = NULL; /* hardened builds keep no memo */
-#else
-    void *o = kc_take(c, s, idx);
-    c->hot = o;
-    c->hidx = idx;
-    *obj = o;
 #endif
+    *obj = kc_take(c, s, idx);
     return L4MM_OK;
 }
 
@@ -327,27 +317,6 @@ l4mm_status l4mm_kcache_free(struct l4mm_kcache *c, void *obj)
 {
     if (L4MM_UNLIKELY(c == NULL))
         return L4MM_EINVAL;
-#ifndef L4MM_HARDEN
-    /* The object the previous call took from cur by the fast path (hot is never NULL here,
-     * so NULL takes the validation below): in use, slot hidx of cur, nothing to validate.
-     * The result is what the general path below gives, including the move when cur becomes
-     * empty. */
-    const void *h = c->hot;
-    if (L4MM_LIKELY(h != NULL && obj == h)) {
-        kc_slab *s = c->cur;
-        size_t idx = c->hidx;
-        uint16_t *nx = kc_nx(s);
-        c->hot = NULL;
-        nx[idx] = s->free;
-        s->free = (uint16_t)idx;
-        /* cur becomes empty (one object in use): the general path's hysteresis. A cur
-         * that was full needs no list move (kc_free_moved would only count). */
-        if (L4MM_UNLIKELY(s->used2 == KC_USED2_ONE))
-            return kc_free_moved(c, s);
-        s->used2--;
-        return L4MM_OK;
-    }
-#endif
     uintptr_t a = (uintptr_t)obj, in = a & c->pmask;
     size_t idx = kc_index(c, in); /* NULL, header, misaligned, past the end: >= cap */
     if (L4MM_UNLIKELY(idx >= c->cap))
@@ -360,7 +329,6 @@ l4mm_status l4mm_kcache_free(struct l4mm_kcache *c, void *obj)
     uint16_t *nx = kc_nx(s);
     if (L4MM_UNLIKELY(nx[idx] != KC_USED))
         return L4MM_ENOENT; /* free already, or never handed out */
-    c->hot = NULL;
     nx[idx] = s->free;
     s->free = (uint16_t)idx;
     /* 2 <= in use < cap before this free: not full, stays partial (one compare) */
@@ -374,7 +342,6 @@ l4mm_status l4mm_kcache_shrink(struct l4mm_kcache *c)
 {
     if (c == NULL)
         return L4MM_EINVAL;
-    c->hot = NULL;
     if (c->empty != NULL) {
         kc_slab *s = c->empty;
         c->empty = NULL;
@@ -471,17 +438,6 @@ l4mm_status l4mm_kcache_check(const struct l4mm_kcache *c)
             return L4MM_ECORRUPT;
         slabs++;
         empties += kc_inuse(cur) == 0;
-    }
-    /* hot: NULL, or slot hidx of the real slab cur, in use, at the address of that slot
-     * (never in hardened builds). */
-    if (c->hot != NULL) {
-#ifdef L4MM_HARDEN
-        return L4MM_ECORRUPT;
-#else
-        if (kc_is_none(c, cur) || c->hidx >= c->cap || kc_cnx(cur)[c->hidx] != KC_USED ||
-            (uintptr_t)c->hot != (uintptr_t)cur + c->hdr + c->hidx * c->stride)
-            return L4MM_ECORRUPT;
-#endif
     }
     for (int list = 1; list <= 2; list++) {
         const kc_slab *s = list == 1 ? c->partial : c->full;

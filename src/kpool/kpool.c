@@ -5,16 +5,12 @@
  * compare against a precomputed threshold each:
  *
  *   alloc: n > limit[cls]           limit = max({ 0, reserve, reserve }, lowest, low), SIZE_MAX
- *          inside a hook, after a pager failure or while n > high; then pop and remember
- *          the page as `hot`. Anything else takes kp_alloc_slow, which pops if the
+ *          inside a hook; then pop. Anything else takes kp_alloc_slow, which pops if the
  *          class allows and runs the tail: keeps `lowest`, counts crossings of low and sends
  *          the refill request.
  *   free:  n < free_mark            free_mark = high (0 inside a hook or after a pager
  *          failure), else the slow put: clears the failure, reports excess above high,
  *          refuses re-entry.
- *
- *   free of `hot` (the page the previous mutating call handed out by the fast path): push,
- *          no validation - the exact undo of that alloc (see l4mm_kpool_free).
  *
  * Everything that changes flags, depth or watermarks recomputes the thresholds (kp_marks),
  * and l4mm_kpool_check() verifies they match.
@@ -42,18 +38,12 @@ static void kp_marks_of(const struct l4mm_kpool *p, size_t limit[3], size_t *fre
     if (p->depth != 0) {
         limit[0] = limit[1] = limit[2] = KP_SIZE_MAX;
         *freem = 0;
-    } else if ((p->flags & KP_FAILED) != 0 || p->n > p->high) {
-        /* No fast allocation while a free of the page would owe work (clear the pager
-         * failure; report excess on the way back above high): that keeps the hot free an
-         * exact undo. Only slow paths enter these states, and they recompute the marks. */
-        limit[0] = limit[1] = limit[2] = KP_SIZE_MAX;
-        *freem = (p->flags & KP_FAILED) ? 0 : p->high;
     } else {
         size_t slow = kp_max(p->st.lowest, p->low);
         limit[L4MM_KP_CRITICAL] = slow;
         limit[L4MM_KP_NORMAL] = kp_max(p->reserve, slow);
         limit[L4MM_KP_DEFERRABLE] = limit[L4MM_KP_NORMAL];
-        *freem = p->high;
+        *freem = (p->flags & KP_FAILED) ? 0 : p->high;
     }
 }
 
@@ -87,7 +77,6 @@ l4mm_status l4mm_kpool_init(struct l4mm_kpool *p, const struct l4mm_kpool_config
 
     p->head = NULL;
     p->n = 0;
-    p->hot = NULL;
     p->mask = (uintptr_t)(ps - 1);
     p->page_size = ps;
     p->reserve = cfg->reserve;
@@ -133,7 +122,6 @@ l4mm_status l4mm_kpool_init(struct l4mm_kpool *p, const struct l4mm_kpool_config
 void l4mm_kpool_internal_put(struct l4mm_kpool *p, void *page, bool was_allocated)
 {
     void **w = page;
-    p->hot = NULL;
     w[0] = p->head;
 #ifdef L4MM_HARDEN
     w[1] = (void *)kp_tag(p, page);
@@ -210,34 +198,17 @@ static KP_NOINLINE l4mm_status kp_free_slow(struct l4mm_kpool *p, void *page)
 
 l4mm_status l4mm_kpool_free(struct l4mm_kpool *p, void *page)
 {
-#ifdef L4MM_HARDEN
-    if (p == NULL || page == NULL || ((uintptr_t)page & p->mask) != 0)
+    if (L4MM_UNLIKELY(p == NULL || page == NULL || ((uintptr_t)page & p->mask) != 0))
         return L4MM_EINVAL;
+#ifdef L4MM_HARDEN
     return kp_free_slow(p, page);
 #else
-    if (L4MM_UNLIKELY(p == NULL))
-        return L4MM_EINVAL;
-    /* The page the previous call handed out by the fast path (hot is never NULL here, so
-     * NULL takes the validation below): it is aligned and allocated, and the alloc ran with
-     * low <= n - 1 < high, no pager failure and no hook, so pushing it back is an exact undo
-     * with no watermark, statistics or flag work. */
-    const void *h = p->hot;
-    if (L4MM_LIKELY(page == h && h != NULL)) {
-        *(void **)page = p->head;
-        p->head = page;
-        p->n++;
-        p->hot = NULL;
-        return L4MM_OK;
-    }
-    if (L4MM_UNLIKELY(page == NULL || ((uintptr_t)page & p->mask) != 0))
-        return L4MM_EINVAL;
     size_t n = p->n;
     if (L4MM_UNLIKELY(n >= p->free_mark || page == p->head))
         return kp_free_slow(p, page);
     *(void **)page = p->head;
     p->head = page;
     p->n = n + 1;
-    p->hot = NULL;
     return L4MM_OK;
 #endif
 }
@@ -288,7 +259,6 @@ static KP_NOINLINE l4mm_status kp_alloc_slow(struct l4mm_kpool *p, enum l4mm_kpo
         return L4MM_EINVAL;
     if (p->depth != 0)
         return L4MM_EBUSY;
-    p->hot = NULL;
     size_t limit = cls == L4MM_KP_CRITICAL ? 0 : p->reserve;
     size_t attempt = 0;
     l4mm_status st;
@@ -343,7 +313,6 @@ l4mm_status l4mm_kpool_alloc(struct l4mm_kpool *p, enum l4mm_kpool_class cls, vo
     p->head = *w;
     *page = w;
     p->n = n - 1u;
-    p->hot = w;
     return L4MM_OK;
 #endif
 }
@@ -359,7 +328,6 @@ l4mm_status l4mm_kpool_reclaim(struct l4mm_kpool *p, void **page)
     l4mm_status st = kp_pop(p, page);
     if (st != L4MM_OK)
         return st;
-    p->hot = NULL;
     p->st.reclaimed++;
     if (p->n < p->st.lowest)
         p->st.lowest = p->n;
@@ -375,7 +343,6 @@ l4mm_status l4mm_kpool_refill_done(struct l4mm_kpool *p)
         return L4MM_EINVAL;
     if (p->depth != 0)
         return L4MM_EBUSY;
-    p->hot = NULL; /* keeps "hot set => no pager failure" simple */
     if (p->flags & KP_OUTSTANDING) {
         p->flags &= ~KP_OUTSTANDING;
         p->st.refills_done++;
@@ -390,7 +357,6 @@ l4mm_status l4mm_kpool_refill_failed(struct l4mm_kpool *p)
         return L4MM_EINVAL;
     if (p->depth != 0)
         return L4MM_EBUSY;
-    p->hot = NULL; /* keeps "hot set => no pager failure" simple */
     if (p->flags & KP_OUTSTANDING) {
         p->flags = (p->flags & ~KP_OUTSTANDING) | KP_FAILED;
         p->st.refills_failed++;
@@ -446,16 +412,6 @@ l4mm_status l4mm_kpool_check(const struct l4mm_kpool *p)
         return L4MM_ECORRUPT;
     if (p->st.lowest != KP_SIZE_MAX && p->st.lowest > p->n)
         return L4MM_ECORRUPT;
-    /* hot: handed out by a fast alloc that ran with low <= n < high, no pager failure, no
-     * hook (never in hardened builds); it is not in the pool (checked on the walk). */
-    const void *hot = p->hot;
-#ifdef L4MM_HARDEN
-    if (hot != NULL)
-        return L4MM_ECORRUPT;
-#endif
-    if (hot != NULL && (((uintptr_t)hot & p->mask) != 0 || p->depth != 0 ||
-                        (p->flags & KP_FAILED) != 0 || p->n < p->low || p->n >= p->high))
-        return L4MM_ECORRUPT;
     size_t limit[3], freem;
     kp_marks_of(p, limit, &freem);
     if (limit[0] != p->limit[0] || limit[1] != p->limit[1] || limit[2] != p->limit[2] ||
@@ -465,7 +421,7 @@ l4mm_status l4mm_kpool_check(const struct l4mm_kpool *p)
      * non-NULL link after n pages or a NULL link before. */
     void *const *w = p->head;
     for (size_t i = 0; i < p->n; i++) {
-        if (w == NULL || ((uintptr_t)w & p->mask) != 0 || (const void *)w == hot)
+        if (w == NULL || ((uintptr_t)w & p->mask) != 0)
             return L4MM_ECORRUPT;
 #ifdef L4MM_HARDEN
         if ((uintptr_t)w[1] != kp_tag(p, w))
