@@ -84,6 +84,18 @@ static void test_buddy_never_touches_unmapped_range(void **s)
 
 /* ---- check ----------------------------------------------------------------------------------- */
 
+/* Flipping any single bit of the metadata buffer must make check report ECORRUPT. */
+static void every_meta_bit_is_checked(struct fx *f)
+{
+    for (size_t w = 0; w < f->msz / 8; w++) {
+        for (unsigned bit = 0; bit < 64; bit++) {
+            f->meta[w] ^= (uint64_t)1 << bit;
+            assert_int_equal(l4mm_buddy_check(&f->b), L4MM_ECORRUPT);
+            f->meta[w] ^= (uint64_t)1 << bit;
+        }
+    }
+}
+
 static void busy_instance(struct fx *f)
 {
     l4mm_addr_t a;
@@ -101,13 +113,7 @@ static void test_buddy_check_detects_every_single_bit_flip(void **s)
     (void)s;
     busy_instance(&f);
     assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
-    for (size_t w = 0; w < f.msz / 8; w++) {
-        for (unsigned bit = 0; bit < 64; bit++) {
-            f.meta[w] ^= (uint64_t)1 << bit;
-            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
-            f.meta[w] ^= (uint64_t)1 << bit;
-        }
-    }
+    every_meta_bit_is_checked(&f);
     fx_done(&f);
 }
 
@@ -201,13 +207,7 @@ static void test_buddy_check_detects_damage_while_a_split_is_pending(void **s)
     assert_int_equal(l4mm_buddy_alloc(&f.b, 2, &a2), L4MM_OK); /* best fit: units 4..7 */
     assert_int_equal(a2, 4 * PG);
     assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
-    for (size_t w = 0; w < f.msz / 8; w++) {
-        for (unsigned bit = 0; bit < 64; bit++) {
-            f.meta[w] ^= (uint64_t)1 << bit;
-            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
-            f.meta[w] ^= (uint64_t)1 << bit;
-        }
-    }
+    every_meta_bit_is_checked(&f);
     p = (unsigned char *)&f.b;
     for (size_t i = 0; i < sizeof f.b; i++) {
         for (unsigned bit = 0; bit < 8; bit++) {
@@ -310,13 +310,7 @@ static void test_buddy_ghost_split_is_seen_by_every_query_and_check(void **s)
     assert_memory_equal(f.meta, snap, f.msz);
     assert_memory_equal(&f.b, &b_snap, sizeof f.b);
     assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
-    for (size_t w = 0; w < f.msz / 8; w++) {
-        for (unsigned bit = 0; bit < 64; bit++) {
-            f.meta[w] ^= (uint64_t)1 << bit;
-            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
-            f.meta[w] ^= (uint64_t)1 << bit;
-        }
-    }
+    every_meta_bit_is_checked(&f);
     every_struct_bit_is_checked(&f);
     /* the free that undoes it restores metadata and struct exactly, but for the memo */
     assert_int_equal(l4mm_buddy_free(&f.b, a, 0), L4MM_OK);

@@ -47,18 +47,24 @@ static void set_ref(l4mm_mapping *n)
         n->meta |= MDB_OPREF;
 }
 
+/* Marks op finished: it points at no node any more. */
+static void op_finished(struct l4mm_mapdb_op *op)
+{
+    op->m = NULL;
+    op->cur = NULL;
+    op->pend = NULL;
+    op->first = NULL;
+    op->stop = NULL;
+    op->phase = MDB_OP_DONE;
+}
+
 /* Fixes op if it points at x, which is being deleted (nx: its successor, NULL if none). */
 static void fix_op(struct l4mm_mapdb_op *op, const l4mm_mapping *x, l4mm_mapping *nx, bool mark)
 {
     if (op->phase == MDB_OP_DONE)
         return;
     if (op->m == x) {
-        op->m = NULL;
-        op->cur = NULL;
-        op->pend = NULL;
-        op->first = NULL;
-        op->stop = NULL;
-        op->phase = MDB_OP_DONE;
+        op_finished(op);
         return;
     }
     if (op->pend == x)
@@ -302,11 +308,6 @@ l4mm_status l4mm_mapdb_unmap_step(struct l4mm_mapdb *db, struct l4mm_mapdb_op *o
     db->nactive--;
     op->next = NULL;
     op->prev = NULL;
-    op->m = NULL;
-    op->cur = NULL;
-    op->pend = NULL;
-    op->first = NULL;
-    op->stop = NULL;
-    op->phase = MDB_OP_DONE;
+    op_finished(op);
     return L4MM_OK;
 }
