@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memfns.h"
 #include "proto.h"
 
 #define KERNEL_VMA 0xffffffff80000000ul
@@ -67,10 +68,6 @@ static inline void invlpg(uint64_t va)
 }
 
 /* klib.c */
-void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
-void *memmove(void *d, const void *s, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
 const char *rights_str(unsigned r); /* "rwx" letters, static buffer per call slot */
 
 /* entry.S */

@@ -1,45 +1,5 @@
-/* klib.c - the few libc functions a freestanding compiler may emit calls to. */
+/* klib.c - small kernel helpers (the mem* functions are in memfns.c). */
 #include "kernel.h"
-
-void *memset(void *d, int c, size_t n)
-{
-    unsigned char *p = d;
-    while (n--)
-        *p++ = (unsigned char)c;
-    return d;
-}
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-    unsigned char *p = d;
-    const unsigned char *q = s;
-    while (n--)
-        *p++ = *q++;
-    return d;
-}
-
-void *memmove(void *d, const void *s, size_t n)
-{
-    unsigned char *p = d;
-    const unsigned char *q = s;
-    if (p < q) {
-        while (n--)
-            *p++ = *q++;
-    } else {
-        while (n--)
-            p[n] = q[n];
-    }
-    return d;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-    const unsigned char *p = a, *q = b;
-    for (; n; n--, p++, q++)
-        if (*p != *q)
-            return *p < *q ? -1 : 1;
-    return 0;
-}
 
 const char *rights_str(unsigned r)
 {

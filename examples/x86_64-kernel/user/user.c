@@ -12,13 +12,10 @@
 #include <l4mm/buddy.h>
 #include <l4mm/ipcmsg.h>
 
+#include "../memfns.h"
 #include "../proto.h"
 
 void user_start(uint64_t tid) __attribute__((noreturn, section(".text.start")));
-void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
-void *memmove(void *d, const void *s, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
 
 #define UTCB       ((struct utcb *)U_UTCB)
 #define MAX_FRAMES (32768u) /* sigma0 covers at most 128 MiB */
@@ -404,42 +401,4 @@ void user_start(uint64_t tid)
     }
     self = "B";
     client_b();
-}
-
-/* ---- what the compiler may call ------------------------------------------------------------- */
-
-void *memset(void *d, int c, size_t n)
-{
-    unsigned char *p = d;
-    while (n--)
-        *p++ = (unsigned char)c;
-    return d;
-}
-void *memcpy(void *d, const void *s, size_t n)
-{
-    unsigned char *p = d;
-    const unsigned char *q = s;
-    while (n--)
-        *p++ = *q++;
-    return d;
-}
-void *memmove(void *d, const void *s, size_t n)
-{
-    unsigned char *p = d;
-    const unsigned char *q = s;
-    if (p < q)
-        while (n--)
-            *p++ = *q++;
-    else
-        while (n--)
-            p[n] = q[n];
-    return d;
-}
-int memcmp(const void *a, const void *b, size_t n)
-{
-    const unsigned char *p = a, *q = b;
-    for (; n; n--, p++, q++)
-        if (*p != *q)
-            return *p < *q ? -1 : 1;
-    return 0;
 }
