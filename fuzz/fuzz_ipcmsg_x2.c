@@ -9,25 +9,9 @@
 
 #include <l4mm/ipcmsg.h>
 
+#include "fuzz_ipcmsg_util.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool fpage_eq(const struct l4mm_fpage *a, const struct l4mm_fpage *b)
-{
-    return a->kind == b->kind && a->base == b->base && a->order == b->order &&
-           a->rights == b->rights && a->nil == b->nil && a->complete == b->complete;
-}
-
-static bool item_eq(const struct l4mm_map_item *a, const struct l4mm_map_item *b)
-{
-    return fpage_eq(&a->fpage, &b->fpage) && a->snd_base == b->snd_base && a->grant == b->grant &&
-           a->more == b->more && a->attr == b->attr;
-}
-
-static void must(bool c)
-{
-    if (!c)
-        abort();
-}
 
 static void one_word(uint64_t w)
 {

@@ -96,6 +96,20 @@ static void every_meta_bit_is_checked(struct fx *f)
     }
 }
 
+/* Flip every bit of the instance struct, one at a time: check() must report each. */
+static void every_struct_bit_is_checked(struct fx *f)
+{
+    unsigned char *p = (unsigned char *)&f->b;
+    for (size_t i = 0; i < sizeof f->b; i++) {
+        for (unsigned bit = 0; bit < 8; bit++) {
+            p[i] ^= (unsigned char)(1u << bit);
+            assert_int_equal(l4mm_buddy_check(&f->b), L4MM_ECORRUPT);
+            p[i] ^= (unsigned char)(1u << bit);
+        }
+    }
+    assert_int_equal(l4mm_buddy_check(&f->b), L4MM_OK);
+}
+
 static void busy_instance(struct fx *f)
 {
     l4mm_addr_t a;
@@ -152,14 +166,7 @@ static void test_buddy_check_detects_struct_corruption(void **s)
         p[i] ^= 0x10;
     }
     /* every bit of the struct (no padding) is cross-checked by the full check */
-    p = (unsigned char *)&f.b;
-    for (size_t i = 0; i < sizeof f.b; i++) {
-        for (unsigned bit = 0; bit < 8; bit++) {
-            p[i] ^= (unsigned char)(1u << bit);
-            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
-            p[i] ^= (unsigned char)(1u << bit);
-        }
-    }
+    every_struct_bit_is_checked(&f);
     assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
     f.b.free_units++;
     assert_int_equal(l4mm_buddy_check_quick(&f.b), L4MM_ECORRUPT);
@@ -191,7 +198,6 @@ static void test_buddy_check_detects_damage_while_a_split_is_pending(void **s)
     l4mm_addr_t a, a2;
     uint64_t *after_add;
     struct l4mm_buddy_stats st;
-    unsigned char *p;
     (void)s;
     fx_init(&f, 0, 256 * PG, 12, 8);
     assert_int_equal(l4mm_buddy_add(&f.b, 0, 256 * PG), L4MM_OK);
@@ -208,14 +214,7 @@ static void test_buddy_check_detects_damage_while_a_split_is_pending(void **s)
     assert_int_equal(a2, 4 * PG);
     assert_int_equal(l4mm_buddy_check(&f.b), L4MM_OK);
     every_meta_bit_is_checked(&f);
-    p = (unsigned char *)&f.b;
-    for (size_t i = 0; i < sizeof f.b; i++) {
-        for (unsigned bit = 0; bit < 8; bit++) {
-            p[i] ^= (unsigned char)(1u << bit);
-            assert_int_equal(l4mm_buddy_check(&f.b), L4MM_ECORRUPT);
-            p[i] ^= (unsigned char)(1u << bit);
-        }
-    }
+    every_struct_bit_is_checked(&f);
     assert_int_equal(l4mm_buddy_free(&f.b, a2, 0), L4MM_ENOENT); /* wrong order */
     assert_int_equal(l4mm_buddy_free(&f.b, a2, 2), L4MM_OK);
     assert_int_equal(l4mm_buddy_free(&f.b, a, 0), L4MM_OK);
@@ -225,20 +224,6 @@ static void test_buddy_check_detects_damage_while_a_split_is_pending(void **s)
     assert_memory_equal(f.meta, after_add, f.msz);
     free(after_add);
     fx_done(&f);
-}
-
-/* Flip every bit of the instance struct, one at a time: check() must report each. */
-static void every_struct_bit_is_checked(struct fx *f)
-{
-    unsigned char *p = (unsigned char *)&f->b;
-    for (size_t i = 0; i < sizeof f->b; i++) {
-        for (unsigned bit = 0; bit < 8; bit++) {
-            p[i] ^= (unsigned char)(1u << bit);
-            assert_int_equal(l4mm_buddy_check(&f->b), L4MM_ECORRUPT);
-            p[i] ^= (unsigned char)(1u << bit);
-        }
-    }
-    assert_int_equal(l4mm_buddy_check(&f->b), L4MM_OK);
 }
 
 /* The struct equals ref except for the ghost split's memo fields. */
